@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Classification: (truth, observation) → verdict. Pure: no I/O, no clock, no allocation.
+ * Every branch here has a row in tests/unit/test_classify.c.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include <cachesweep/classify.h>
+#include <cachesweep/config.h>
+#include <cachesweep/error.h>
+
+struct verdict_row {
+	enum cs_verdict verdict;
+	const char *name;
+	bool needs_purge;
+	bool unjudged;
+};
+
+/* The contract strings (shared/design.md, "Verdicts"): one table for writer, reader and tests. */
+static const struct verdict_row verdicts[CS_VERDICT_COUNT] = {
+	{ CS_VERDICT_OK, "ok", false, false },
+	{ CS_VERDICT_CACHED_NXDOMAIN, "cached_nxdomain", true, false },
+	{ CS_VERDICT_CACHED_NODATA, "cached_nodata", true, false },
+	{ CS_VERDICT_SERVFAIL_DNSSEC, "servfail_dnssec", true, false },
+	{ CS_VERDICT_SERVFAIL_CACHED, "servfail_cached", true, false },
+	{ CS_VERDICT_SERVFAIL, "servfail", false, false },
+	{ CS_VERDICT_BOGUS_DATA, "bogus_data", true, false },
+	{ CS_VERDICT_STALE_SERIAL, "stale_serial", true, false },
+	{ CS_VERDICT_BAD_SERIAL, "bad_serial", true, false },
+	{ CS_VERDICT_WRONG_DATA, "wrong_data", true, false },
+	{ CS_VERDICT_REFUSED, "refused", false, true },
+	{ CS_VERDICT_TIMEOUT, "timeout", false, true },
+	{ CS_VERDICT_MALFORMED, "malformed", false, true },
+};
+
+static const char *const statuses[CS_STATUS_COUNT] = {
+	"healthy", "needs_purge", "degraded", "refused", "unreachable",
+};
+
+const char *cs_verdict_name(enum cs_verdict v)
+{
+	if ((unsigned)v >= CS_VERDICT_COUNT) {
+		return NULL;
+	}
+	return verdicts[v].name;
+}
+
+const char *cs_status_name(enum cs_status s)
+{
+	if ((unsigned)s >= CS_STATUS_COUNT) {
+		return NULL;
+	}
+	return statuses[s];
+}
+
+int cs_verdict_parse(const char *s, enum cs_verdict *out)
+{
+	for (unsigned i = 0; i < CS_VERDICT_COUNT; i++) {
+		if (strcmp(verdicts[i].name, s) == 0) {
+			*out = verdicts[i].verdict;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int cs_status_parse(const char *s, enum cs_status *out)
+{
+	for (unsigned i = 0; i < CS_STATUS_COUNT; i++) {
+		if (strcmp(statuses[i], s) == 0) {
+			*out = (enum cs_status)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+bool cs_verdict_needs_purge(enum cs_verdict v)
+{
+	return (unsigned)v < CS_VERDICT_COUNT && verdicts[v].needs_purge;
+}
+
+bool cs_verdict_unjudged(enum cs_verdict v)
+{
+	return (unsigned)v < CS_VERDICT_COUNT && verdicts[v].unjudged;
+}
+
+static bool has_ede(const struct cs_reply_facts *r, uint16_t lo, uint16_t hi, uint16_t *code)
+{
+	for (size_t i = 0; i < r->n_ede && i < CS_EDE_MAX; i++) {
+		if (r->ede[i].code >= lo && r->ede[i].code <= hi) {
+			if (code != NULL) {
+				*code = r->ede[i].code;
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool serial_is_bad(const struct cs_classify_ctx *ctx, uint32_t serial)
+{
+	for (size_t i = 0; i < ctx->n_bad_serials; i++) {
+		if (ctx->bad_serials[i] == serial) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Append to the finding's detail; a cut detail is still useful, so the result is ignored. */
+static void detail(struct cs_finding *f, const char *text)
+{
+	size_t used = strlen(f->detail);
+	if (used > 0 && used + 2 < sizeof(f->detail)) {
+		memcpy(f->detail + used, "; ", 3);
+		used += 2;
+	}
+	(void)cs_strlcpy(f->detail + used, text, sizeof(f->detail) - used);
+}
+
+static void ede_detail(struct cs_finding *f, const struct cs_reply_facts *r)
+{
+	for (size_t i = 0; i < r->n_ede && i < CS_EDE_MAX; i++) {
+		char line[CS_EDE_TEXT_MAX + 64];
+		(void)cs_snprintf(line, sizeof(line), "EDE %u (%s)%s%s%s", (unsigned)r->ede[i].code,
+				  cs_ede_name(r->ede[i].code), r->ede[i].text[0] ? ": \"" : "",
+				  r->ede[i].text, r->ede[i].text[0] ? "\"" : "");
+		detail(f, line);
+	}
+}
+
+static enum cs_verdict set(struct cs_finding *f, enum cs_verdict v)
+{
+	f->verdict = v;
+	return v;
+}
+
+/* RFC 2308 §5: the TTL of the SOA in a cached negative answer counts down; it is the time
+ * left before the resolver asks again. */
+static void negative_ttl(const struct cs_classify_ctx *ctx, const struct cs_reply_facts *r,
+			 struct cs_finding *f)
+{
+	char line[CS_NAME_STR_MAX + 160];
+	if (!r->has_soa) {
+		detail(f, "no SOA in the authority section: the time left in cache is unknown");
+		return;
+	}
+	f->has_ttl = true;
+	f->ttl_remaining_s = r->soa_ttl_s;
+	f->has_serial = true;
+	f->serial = r->soa_serial;
+	(void)cs_snprintf(line, sizeof(line), "negative answer from SOA %s serial %u, %u s left",
+			  r->soa_owner, (unsigned)r->soa_serial, (unsigned)r->soa_ttl_s);
+	detail(f, line);
+	if (strcasecmp(r->soa_owner, ctx->truth->zone) != 0) {
+		(void)cs_snprintf(line, sizeof(line), "the SOA is of %s, not of the zone %s",
+				  r->soa_owner, ctx->truth->zone);
+		detail(f, line);
+	}
+	if (serial_is_bad(ctx, r->soa_serial)) {
+		(void)cs_snprintf(line, sizeof(line), "serial %u is a known-bad serial",
+				  (unsigned)r->soa_serial);
+		detail(f, line);
+	}
+	if (r->soa_ttl_s == 0) {
+		detail(f, "TTL 0: not held in cache; an authority the resolver asks still denies "
+			  "the name");
+	}
+}
+
+static enum cs_verdict judge_servfail(const struct cs_truth_name *tn,
+				      const struct cs_observation *obs, struct cs_finding *f)
+{
+	const struct cs_reply_facts *r = &obs->main;
+	uint16_t code = 0;
+
+	if (tn->bogus) {
+		detail(f, "SERVFAIL matches truth: the data is bogus at the authorities");
+		return set(f, CS_VERDICT_OK);
+	}
+	/* RFC 8914 §4.7-4.13: EDE 6-12 name a DNSSEC failure. A hint, not the proof. */
+	if (has_ede(r, 6, 12, &code)) {
+		detail(f, "SERVFAIL with a DNSSEC extended error");
+		return set(f, CS_VERDICT_SERVFAIL_DNSSEC);
+	}
+	/* RFC 4035 §3.2.2: CD=1 skips validation. Data with CD=1 but SERVFAIL without it
+	 * means the resolver holds data it judges bogus. */
+	if (obs->cd_probed && obs->cd.outcome == CS_OUTCOME_ANSWER &&
+	    (obs->cd.rcode == CS_RCODE_NOERROR || obs->cd.rcode == CS_RCODE_NXDOMAIN)) {
+		char rc[16];
+		char line[96];
+		cs_rcode_format(obs->cd.rcode, rc, sizeof(rc));
+		(void)cs_snprintf(line, sizeof(line),
+				  "SERVFAIL with CD=0 but %s with CD=1: a validation failure", rc);
+		detail(f, line);
+		return set(f, CS_VERDICT_SERVFAIL_DNSSEC);
+	}
+	/* RFC 8914 §4.14: Cached Error. */
+	if (has_ede(r, 13, 13, NULL)) {
+		detail(f, "SERVFAIL from the resolver's cache of errors (EDE 13)");
+		return set(f, CS_VERDICT_SERVFAIL_CACHED);
+	}
+	if (obs->cd_probed && obs->cd.outcome == CS_OUTCOME_ANSWER &&
+	    obs->cd.rcode == CS_RCODE_SERVFAIL) {
+		detail(f, "SERVFAIL persists with CD=1 while the authorities answer: a cached "
+			  "error");
+		return set(f, CS_VERDICT_SERVFAIL_CACHED);
+	}
+	detail(f, obs->cd_probed ? "SERVFAIL; the CD=1 query got no answer"
+				 : "SERVFAIL; no CD=1 query was made");
+	return set(f, CS_VERDICT_SERVFAIL);
+}
+
+static enum cs_verdict judge_soa(const struct cs_classify_ctx *ctx, const struct cs_reply_facts *r,
+				 struct cs_finding *f)
+{
+	char line[160];
+	f->has_serial = true;
+	f->serial = r->soa_serial;
+	f->has_ttl = true;
+	f->ttl_remaining_s = r->soa_ttl_s;
+	if (serial_is_bad(ctx, r->soa_serial)) {
+		(void)cs_snprintf(line, sizeof(line),
+				  "serves SOA serial %u, a known-bad serial, for %u s more",
+				  (unsigned)r->soa_serial, (unsigned)r->soa_ttl_s);
+		detail(f, line);
+		return set(f, CS_VERDICT_BAD_SERIAL);
+	}
+	if (ctx->truth->have_serial && cs_serial_cmp(r->soa_serial, ctx->truth->serial) < 0) {
+		(void)cs_snprintf(line, sizeof(line),
+				  "serves SOA serial %u, behind the authorities' %u, for %u s more",
+				  (unsigned)r->soa_serial, (unsigned)ctx->truth->serial,
+				  (unsigned)r->soa_ttl_s);
+		detail(f, line);
+		return set(f, CS_VERDICT_STALE_SERIAL);
+	}
+	f->has_ttl = false;
+	f->ttl_remaining_s = 0;
+	return set(f, CS_VERDICT_OK);
+}
+
+static enum cs_verdict judge_noerror(const struct cs_classify_ctx *ctx,
+				     const struct cs_truth_name *tn, const struct cs_reply_facts *r,
+				     struct cs_finding *f)
+{
+	char line[160];
+	if (!tn->exists) {
+		if (r->has_data) {
+			f->has_ttl = true;
+			f->ttl_remaining_s = r->answer_ttl_s;
+			(void)cs_snprintf(line, sizeof(line),
+					  "serves data for a name the authorities say does not "
+					  "exist, for %u s more",
+					  (unsigned)r->answer_ttl_s);
+			detail(f, line);
+			return set(f, CS_VERDICT_WRONG_DATA);
+		}
+		detail(f, "NOERROR without data for a name the authorities say does not exist");
+		negative_ttl(ctx, r, f);
+		return set(f, CS_VERDICT_WRONG_DATA);
+	}
+	if (tn->has_type) {
+		if (r->has_data) {
+			if (tn->type == CS_TYPE_SOA && r->soa_in_answer &&
+			    strcasecmp(tn->name, ctx->truth->zone) == 0) {
+				return judge_soa(ctx, r, f);
+			}
+			return set(f, CS_VERDICT_OK);
+		}
+		detail(f, "no data for a type that exists");
+		negative_ttl(ctx, r, f);
+		return set(f, CS_VERDICT_CACHED_NODATA);
+	}
+	if (r->has_data) {
+		f->has_ttl = true;
+		f->ttl_remaining_s = r->answer_ttl_s;
+		detail(f, "serves data of a type the authorities do not have");
+		return set(f, CS_VERDICT_WRONG_DATA);
+	}
+	return set(f, CS_VERDICT_OK);
+}
+
+static enum cs_verdict judge_answer(const struct cs_classify_ctx *ctx,
+				    const struct cs_truth_name *tn,
+				    const struct cs_observation *obs, struct cs_finding *f)
+{
+	const struct cs_reply_facts *r = &obs->main;
+	char rc[16];
+	char line[96];
+
+	switch (r->rcode) {
+	case CS_RCODE_REFUSED:
+		detail(f, "REFUSED: the resolver does not serve us");
+		return set(f, CS_VERDICT_REFUSED);
+	case CS_RCODE_SERVFAIL:
+		return judge_servfail(tn, obs, f);
+	case CS_RCODE_NXDOMAIN:
+		if (!tn->exists) {
+			return set(f, CS_VERDICT_OK);
+		}
+		detail(f, "NXDOMAIN for a name that exists");
+		negative_ttl(ctx, r, f);
+		return set(f, CS_VERDICT_CACHED_NXDOMAIN);
+	case CS_RCODE_NOERROR:
+		return judge_noerror(ctx, tn, r, f);
+	default:
+		break;
+	}
+	cs_rcode_format(r->rcode, rc, sizeof(rc));
+	(void)cs_snprintf(line, sizeof(line), "unexpected rcode %s", rc);
+	detail(f, line);
+	return set(f, CS_VERDICT_MALFORMED);
+}
+
+enum cs_verdict cs_classify(const struct cs_classify_ctx *ctx, const struct cs_truth_name *tn,
+			    const struct cs_observation *obs, struct cs_finding *out)
+{
+	const struct cs_reply_facts *r = &obs->main;
+
+	memset(out, 0, sizeof(*out));
+	(void)cs_strlcpy(out->name, tn->name, sizeof(out->name));
+	out->type = tn->type;
+	out->answered = r->outcome == CS_OUTCOME_ANSWER;
+	out->rcode = r->rcode;
+	out->ad = r->ad;
+	out->n_ede = r->n_ede < CS_EDE_MAX ? r->n_ede : CS_EDE_MAX;
+	memcpy(out->ede, r->ede, sizeof(out->ede));
+	out->cd_probed = obs->cd_probed;
+	out->cd_answered = obs->cd_probed && obs->cd.outcome == CS_OUTCOME_ANSWER;
+	out->cd_rcode = obs->cd.rcode;
+
+	switch (r->outcome) {
+	case CS_OUTCOME_NONE:
+		detail(out, "not probed");
+		return set(out, CS_VERDICT_MALFORMED);
+	case CS_OUTCOME_TIMEOUT:
+	case CS_OUTCOME_UNREACHABLE:
+		detail(out, r->detail[0] ? r->detail : "no reply");
+		return set(out, CS_VERDICT_TIMEOUT);
+	case CS_OUTCOME_MALFORMED:
+		detail(out, r->detail[0] ? r->detail : "malformed reply");
+		return set(out, CS_VERDICT_MALFORMED);
+	case CS_OUTCOME_ANSWER:
+		break;
+	}
+
+	/* RFC 8914 §4.4 and §4.20: served stale. */
+	out->stale_answer = has_ede(r, 3, 3, NULL) || has_ede(r, 19, 19, NULL);
+	/* A name that validates at the source, answered without AD: the resolver does not
+	 * validate (or did not for this answer). */
+	out->not_validating = tn->secure && !r->ad &&
+			      (r->rcode == CS_RCODE_NOERROR || r->rcode == CS_RCODE_NXDOMAIN);
+
+	enum cs_verdict v = judge_answer(ctx, tn, obs, out);
+	ede_detail(out, r);
+	return v;
+}
+
+enum cs_status cs_status_of(const struct cs_finding *findings, size_t n, bool *heals_known,
+			    uint32_t *heals_in_s)
+{
+	bool purge = false;
+	bool known = true;
+	bool all_timeout = n > 0;
+	bool all_refused = n > 0;
+	bool any_bad = false;
+	uint32_t heals = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		enum cs_verdict v = findings[i].verdict;
+		if (cs_verdict_needs_purge(v)) {
+			purge = true;
+			if (findings[i].has_ttl) {
+				heals = findings[i].ttl_remaining_s > heals
+						? findings[i].ttl_remaining_s
+						: heals;
+			} else {
+				known = false;
+			}
+		}
+		all_timeout = all_timeout && v == CS_VERDICT_TIMEOUT;
+		all_refused = all_refused && v == CS_VERDICT_REFUSED;
+		any_bad = any_bad || v != CS_VERDICT_OK;
+	}
+	*heals_known = purge && known;
+	*heals_in_s = purge ? heals : 0;
+	if (purge) {
+		return CS_STATUS_NEEDS_PURGE;
+	}
+	if (all_timeout) {
+		return CS_STATUS_UNREACHABLE;
+	}
+	if (all_refused) {
+		return CS_STATUS_REFUSED;
+	}
+	return any_bad ? CS_STATUS_DEGRADED : CS_STATUS_HEALTHY;
+}
