@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The report: one model, several renderings. The JSON form (schema cachesweep.report/1) is
+ * the contract between probe and purge, and what scripts and monitoring read.
+ *
+ *	struct cs_report *rep = NULL;
+ *	cs_report_build(cfg, truth, obs, clock->wall_s(clock), &rep, &err);
+ *	cs_report_write_json(rep, stdout, true, &err);
+ *	int code = cs_report_exit_code(rep);   // 0, 1 or 2
+ *	cs_report_free(rep);
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cachesweep/classify.h>
+#include <cachesweep/config.h>
+#include <cachesweep/error.h>
+#include <cachesweep/observe.h>
+#include <cachesweep/truth.h>
+
+#define CS_REPORT_SCHEMA "cachesweep.report/1"
+
+struct cs_software {
+	char name[32];    /**< "unbound", "bind", "powerdns", "knot-resolver", "unknown" */
+	char version[64]; /**< "" if unknown */
+	char source[32];  /**< "config" (the operator's hint), "version.bind" */
+};
+
+struct cs_resolver_report {
+	char id[256];
+	char address[64];
+	uint16_t port;
+	enum cs_transport transport;
+	char operator_name[128]; /**< "" if unknown */
+	char contact[128];
+	enum cs_status status;
+	bool heals_known;
+	uint32_t heals_in_s;
+	bool has_software;
+	struct cs_software software;
+	char nsid[CS_EDE_TEXT_MAX];
+	size_t n_findings;
+	struct cs_finding *findings; /**< in the order of the names, zone SOA last */
+};
+
+struct cs_report_summary {
+	size_t resolvers;
+	size_t by_status[CS_STATUS_COUNT];
+};
+
+struct cs_report {
+	int64_t generated_at_s;
+	char zone[CS_NAME_STR_MAX];
+	struct cs_truth *truth; /**< owned */
+	struct cs_report_summary summary;
+	size_t n_resolvers;
+	struct cs_resolver_report *resolvers;
+};
+
+/**
+ * The probe names for cfg: the configured names, then the zone SOA (for serials).
+ * *n is cfg->n_names + 1. Returns a borrowed name/type per index via the out arrays.
+ */
+size_t cs_report_probe_count(const struct cs_config *cfg);
+void cs_report_probe_name(const struct cs_config *cfg, size_t i, const char **name, uint16_t *type);
+
+/**
+ * Classify every observation and build the report. obs holds n_resolvers × probe_count
+ * observations, resolver-major. truth is copied in.
+ * \param out  a new report; free with cs_report_free()
+ */
+enum cs_errc cs_report_build(const struct cs_config *cfg, const struct cs_truth *truth,
+			     const struct cs_observation *obs, int64_t generated_at_s,
+			     struct cs_report **out, struct cs_error *err);
+
+/** Judge one resolver (for streaming): fills rr from its observations. */
+enum cs_errc cs_report_judge_resolver(const struct cs_config *cfg, const struct cs_truth *truth,
+				      size_t resolver_index, const struct cs_observation *obs,
+				      struct cs_resolver_report *rr, struct cs_error *err);
+
+/** Recount the summary from the resolvers' statuses. */
+void cs_report_summarize(struct cs_report *rep);
+
+/** 0 all healthy; 1 some unreachable, refused or degraded; 2 some need a purge. */
+int cs_report_exit_code(const struct cs_report *rep);
+
+/** Write the JSON report. pretty: indented; else one line. */
+enum cs_errc cs_report_write_json(const struct cs_report *rep, FILE *fp, bool pretty,
+				  struct cs_error *err);
+
+void cs_report_free(struct cs_report *rep);
+
+/** Free a resolver report's findings (for streaming use). */
+void cs_resolver_report_clean(struct cs_resolver_report *rr);

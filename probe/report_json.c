@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The JSON rendering of the report (schema cachesweep.report/1, shared/design.md). */
+#include <errno.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <cachesweep/clock.h>
+#include <cachesweep/report.h>
+
+/* json_object_set_new() steals the value; a NULL value (out of memory) is caught here. */
+static bool put(json_t *obj, const char *key, json_t *value)
+{
+	return value != NULL && json_object_set_new(obj, key, value) == 0;
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return (s != NULL && s[0] != '\0') ? json_string(s) : json_null();
+}
+
+static json_t *type_json(uint16_t type)
+{
+	char buf[16];
+	cs_type_format(type, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *rcode_json(uint16_t rcode)
+{
+	char buf[16];
+	cs_rcode_format(rcode, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *truth_json(const struct cs_truth *t)
+{
+	json_t *o = json_object();
+	json_t *auths = json_array();
+	json_t *names = json_array();
+	/* attach the containers first: put() owns them from then on, whatever happens */
+	bool ok = o != NULL &&
+		  put(o, "serial", t->have_serial ? json_integer(t->serial) : json_null()) &&
+		  put(o, "signed", json_boolean(t->is_signed)) &&
+		  put(o, "source", json_string(t->source));
+	ok = put(o, "authorities", auths) && ok;
+	ok = put(o, "names", names) && ok;
+	for (size_t i = 0; ok && i < t->n_authorities; i++) {
+		const struct cs_truth_authority *a = &t->authorities[i];
+		json_t *ao = json_object();
+		ok = ao != NULL && json_array_append_new(auths, ao) == 0 &&
+		     put(ao, "address", json_string(a->address)) &&
+		     put(ao, "serial", a->answered ? json_integer(a->serial) : json_null()) &&
+		     put(ao, "lagging",
+			 json_boolean(a->answered && t->have_serial &&
+				      cs_serial_cmp(a->serial, t->serial) < 0)) &&
+		     put(ao, "error", str_or_null(a->error));
+	}
+	for (size_t i = 0; ok && i < t->n_names; i++) {
+		const struct cs_truth_name *n = &t->names[i];
+		json_t *no = json_object();
+		ok = no != NULL && json_array_append_new(names, no) == 0 &&
+		     put(no, "name", json_string(n->name)) && put(no, "type", type_json(n->type)) &&
+		     put(no, "exists", json_boolean(n->exists)) &&
+		     put(no, "has_type", json_boolean(n->has_type)) &&
+		     put(no, "secure", json_boolean(n->secure)) &&
+		     put(no, "bogus", json_boolean(n->bogus));
+	}
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *finding_json(const struct cs_finding *f)
+{
+	json_t *o = json_object();
+	json_t *ede = json_array();
+	bool ok = o != NULL && put(o, "name", json_string(f->name)) &&
+		  put(o, "type", type_json(f->type)) &&
+		  put(o, "verdict", json_string(cs_verdict_name(f->verdict))) &&
+		  put(o, "rcode", f->answered ? rcode_json(f->rcode) : json_null()) &&
+		  put(o, "ad", json_boolean(f->ad));
+	ok = put(o, "ede", ede) && ok;
+	for (size_t i = 0; ok && i < f->n_ede && i < CS_EDE_MAX; i++) {
+		json_t *e = json_object();
+		ok = e != NULL && json_array_append_new(ede, e) == 0 &&
+		     put(e, "code", json_integer(f->ede[i].code)) &&
+		     put(e, "name", json_string(cs_ede_name(f->ede[i].code))) &&
+		     put(e, "text", json_string(f->ede[i].text));
+	}
+	ok = ok &&
+	     put(o, "ttl_remaining_s",
+		 f->has_ttl ? json_integer(f->ttl_remaining_s) : json_null()) &&
+	     put(o, "serial", f->has_serial ? json_integer(f->serial) : json_null()) &&
+	     put(o, "not_validating", json_boolean(f->not_validating)) &&
+	     put(o, "stale_answer", json_boolean(f->stale_answer)) &&
+	     put(o, "cd_rcode", f->cd_answered ? rcode_json(f->cd_rcode) : json_null()) &&
+	     put(o, "detail", json_string(f->detail));
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *resolver_json(const struct cs_resolver_report *rr)
+{
+	json_t *o = json_object();
+	json_t *findings = json_array();
+	json_t *sw = rr->has_software ? json_object() : json_null();
+	bool ok = o != NULL && put(o, "id", json_string(rr->id)) &&
+		  put(o, "address", json_string(rr->address)) &&
+		  put(o, "port", json_integer(rr->port)) &&
+		  put(o, "transport",
+		      json_string(rr->transport == CS_TRANSPORT_TCP ? "tcp" : "udp")) &&
+		  put(o, "operator", str_or_null(rr->operator_name)) &&
+		  put(o, "contact", str_or_null(rr->contact)) &&
+		  put(o, "status", json_string(cs_status_name(rr->status))) &&
+		  put(o, "heals_in_s",
+		      rr->heals_known ? json_integer(rr->heals_in_s) : json_null()) &&
+		  put(o, "nsid", str_or_null(rr->nsid));
+	ok = put(o, "software", sw) && ok;
+	ok = put(o, "findings", findings) && ok;
+	if (ok && rr->has_software) {
+		ok = put(sw, "name", json_string(rr->software.name)) &&
+		     put(sw, "version", str_or_null(rr->software.version)) &&
+		     put(sw, "source", json_string(rr->software.source));
+	}
+	for (size_t i = 0; ok && i < rr->n_findings; i++) {
+		json_t *f = finding_json(&rr->findings[i]);
+		ok = f != NULL && json_array_append_new(findings, f) == 0;
+	}
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *summary_json(const struct cs_report_summary *s)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL && put(o, "resolvers", json_integer((json_int_t)s->resolvers));
+	for (unsigned i = 0; ok && i < CS_STATUS_COUNT; i++) {
+		ok = put(o, cs_status_name((enum cs_status)i),
+			 json_integer((json_int_t)s->by_status[i]));
+	}
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *report_json(const struct cs_report *rep)
+{
+	char when[32];
+	cs_clock_format_utc(rep->generated_at_s, when, sizeof(when));
+	json_t *o = json_object();
+	json_t *resolvers = json_array();
+	bool ok = o != NULL && put(o, "schema", json_string(CS_REPORT_SCHEMA)) &&
+		  put(o, "generated_at", json_string(when)) &&
+		  put(o, "zone", json_string(rep->zone)) &&
+		  put(o, "truth", truth_json(rep->truth)) &&
+		  put(o, "summary", summary_json(&rep->summary));
+	ok = put(o, "resolvers", resolvers) && ok;
+	for (size_t i = 0; ok && i < rep->n_resolvers; i++) {
+		json_t *r = resolver_json(&rep->resolvers[i]);
+		ok = r != NULL && json_array_append_new(resolvers, r) == 0;
+	}
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+enum cs_errc cs_report_write_json(const struct cs_report *rep, FILE *fp, bool pretty,
+				  struct cs_error *err)
+{
+	json_t *root = report_json(rep);
+	if (root == NULL) {
+		return cs_error_set(err, CS_ENOMEM, "out of memory writing the report");
+	}
+	size_t flags = JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
+	int rc = json_dumpf(root, fp, flags);
+	json_decref(root);
+	if (rc != 0 || fputc('\n', fp) == EOF) {
+		int e = errno;
+		enum cs_errc code =
+			cs_error_set(err, CS_EIO, "cannot write the report: %s", strerror(e));
+		if (err != NULL) {
+			err->sys_errno = e;
+		}
+		return code;
+	}
+	return CS_OK;
+}
