@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* argv → struct cli_args, and the command line's additions to the config. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cachesweep/alloc.h>
+
+#include "cli.h"
+
+static const char usage[] =
+	"usage: cachesweep probe  [-c FILE] [--zone Z] [--name N[/TYPE]]... [--resolver "
+	"ADDR[#PORT]]...\n"
+	"                         [--format human|json] [-o FILE] [--timeout-ms MS] [--retries N]\n"
+	"                         [--concurrency N] [--qps-per-resolver N] [--qps-total N] "
+	"[-v]...\n"
+	"\n"
+	"Finds resolvers whose caches still serve a zone's bad past and says when each heals.\n"
+	"Without -c the embedded default applies: zone se., sample .se names, the system's\n"
+	"resolvers and well-known public services, truth from the real root.\n"
+	"With -c, --name and --resolver add to the config; without it they stand in for the\n"
+	"default's names and resolvers.\n"
+	"\n"
+	"exit: 0 all healthy, 1 some unreachable/refused/degraded, 2 some need a purge,\n"
+	"      3 could not judge (usage, config, truth)\n";
+
+enum {
+	OPT_ZONE = 256,
+	OPT_NAME,
+	OPT_RESOLVER,
+	OPT_FORMAT,
+	OPT_TIMEOUT,
+	OPT_RETRIES,
+	OPT_CONCURRENCY,
+	OPT_QPS_RESOLVER,
+	OPT_QPS_TOTAL,
+	OPT_VERSION,
+};
+
+static const struct option options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "zone", required_argument, NULL, OPT_ZONE },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "resolver", required_argument, NULL, OPT_RESOLVER },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
+	{ "qps-per-resolver", required_argument, NULL, OPT_QPS_RESOLVER },
+	{ "qps-total", required_argument, NULL, OPT_QPS_TOTAL },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static enum cs_errc number(const char *opt, const char *arg, uint32_t min, uint32_t max,
+			   uint32_t *out, bool *has, struct cs_error *err)
+{
+	if (cs_parse_u32(arg, min, max, out) != 0) {
+		return cs_error_set(err, CS_EINVAL,
+				    "--%s: expected a whole number %u..%u, found \"%s\"", opt,
+				    (unsigned)min, (unsigned)max, arg);
+	}
+	*has = true;
+	return CS_OK;
+}
+
+static enum cs_errc push(const char **list, size_t *n, const char *opt, const char *arg,
+			 struct cs_error *err)
+{
+	if (*n >= CLI_MAX_ARGS) {
+		return cs_error_set(err, CS_EINVAL, "--%s: more than %d given", opt, CLI_MAX_ARGS);
+	}
+	list[(*n)++] = arg;
+	return CS_OK;
+}
+
+static enum cs_errc one_option(int c, const char *arg, struct cli_args *a, struct cs_error *err)
+{
+	switch (c) {
+	case 'c':
+		a->config_path = arg;
+		return CS_OK;
+	case OPT_ZONE:
+		a->zone = arg;
+		return CS_OK;
+	case OPT_NAME:
+		return push(a->names, &a->n_names, "name", arg, err);
+	case OPT_RESOLVER:
+		return push(a->resolvers, &a->n_resolvers, "resolver", arg, err);
+	case OPT_FORMAT:
+		if (strcmp(arg, "human") == 0) {
+			a->format = CLI_FORMAT_HUMAN;
+		} else if (strcmp(arg, "json") == 0) {
+			a->format = CLI_FORMAT_JSON;
+		} else if (strcmp(arg, "ndjson") == 0 || strcmp(arg, "nagios") == 0 ||
+			   strcmp(arg, "prometheus") == 0) {
+			return cs_error_set(err, CS_EINVAL,
+					    "--format %s: not available in this version yet", arg);
+		} else {
+			return cs_error_set(err, CS_EINVAL,
+					    "--format: expected human or json, found \"%s\"", arg);
+		}
+		return CS_OK;
+	case 'o':
+		a->output = arg;
+		return CS_OK;
+	case OPT_TIMEOUT:
+		return number("timeout-ms", arg, 1, CS_MAX_TIMEOUT_MS, &a->timeout_ms,
+			      &a->has_timeout_ms, err);
+	case OPT_RETRIES:
+		return number("retries", arg, 0, CS_MAX_RETRIES, &a->retries, &a->has_retries, err);
+	case OPT_CONCURRENCY:
+		return number("concurrency", arg, 1, CS_MAX_CONCURRENCY, &a->concurrency,
+			      &a->has_concurrency, err);
+	case OPT_QPS_RESOLVER:
+		return number("qps-per-resolver", arg, 0, 1000000, &a->qps_per_resolver,
+			      &a->has_qps_per_resolver, err);
+	case OPT_QPS_TOTAL:
+		return number("qps-total", arg, 0, 10000000, &a->qps_total, &a->has_qps_total, err);
+	case 'v':
+		a->verbosity++;
+		return CS_OK;
+	default:
+		return cs_error_set(err, CS_EINVAL, "unknown option");
+	}
+}
+
+enum cs_errc cli_args_parse(int argc, char **argv, struct cli_args *a, bool *done,
+			    struct cs_error *err)
+{
+	memset(a, 0, sizeof(*a));
+	*done = false;
+	a->format = CLI_FORMAT_HUMAN;
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return cs_error_set(err, CS_EINVAL, "no command given");
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		fputs(usage, stdout);
+		*done = true;
+		return CS_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("cachesweep %s\n", CS_VERSION);
+		*done = true;
+		return CS_OK;
+	}
+	a->command = argv[1];
+	if (strcmp(a->command, "probe") != 0 && strcmp(a->command, "purge") != 0 &&
+	    strcmp(a->command, "sweep") != 0 && strcmp(a->command, "notify") != 0) {
+		return cs_error_set(
+			err, CS_EINVAL,
+			"unknown command \"%s\": expected probe, purge, sweep or notify",
+			a->command);
+	}
+	opterr = 0;
+	optind = 2;
+	for (;;) {
+		int c = getopt_long(argc, argv, ":c:o:vh", options, NULL);
+		if (c == -1) {
+			break;
+		}
+		if (c == 'h') {
+			fputs(usage, stdout);
+			*done = true;
+			return CS_OK;
+		}
+		if (c == OPT_VERSION) {
+			printf("cachesweep %s\n", CS_VERSION);
+			*done = true;
+			return CS_OK;
+		}
+		if (c == '?') {
+			return cs_error_set(err, CS_EINVAL, "unknown option %s", argv[optind - 1]);
+		}
+		if (c == ':') {
+			return cs_error_set(err, CS_EINVAL, "option %s needs a value",
+					    argv[optind - 1]);
+		}
+		enum cs_errc rc = one_option(c, optarg, a, err);
+		if (rc != CS_OK) {
+			return rc;
+		}
+	}
+	if (optind < argc) {
+		return cs_error_set(err, CS_EINVAL, "unexpected argument \"%s\"", argv[optind]);
+	}
+	a->color = a->format == CLI_FORMAT_HUMAN && a->output == NULL && isatty(STDOUT_FILENO);
+	return CS_OK;
+}
+
+enum cs_errc cli_config(const struct cli_args *a, struct cs_config **out, struct cs_error *err)
+{
+	struct cs_config *cfg = NULL;
+	enum cs_errc rc = CS_OK;
+
+	*out = NULL;
+	rc = a->config_path != NULL ? cs_config_load(a->config_path, &cfg, err)
+				    : cs_config_new_default(&cfg, err);
+	if (rc != CS_OK) {
+		return rc;
+	}
+	if (a->zone != NULL) {
+		rc = cs_config_set_zone(cfg, a->zone, err);
+	}
+	/* on the default, the command line's names and resolvers stand in for the built-in ones */
+	if (rc == CS_OK && a->config_path == NULL && a->n_names > 0) {
+		cs_config_clear_names(cfg);
+	}
+	if (rc == CS_OK && a->config_path == NULL && a->n_resolvers > 0) {
+		cs_config_clear_resolvers(cfg);
+	}
+	for (size_t i = 0; i < a->n_names && rc == CS_OK; i++) {
+		rc = cs_config_add_name(cfg, a->names[i], err);
+	}
+	for (size_t i = 0; i < a->n_resolvers && rc == CS_OK; i++) {
+		rc = cs_config_add_resolver(cfg, a->resolvers[i], err);
+	}
+	if (a->has_timeout_ms) {
+		cfg->limits.timeout_ms = a->timeout_ms;
+	}
+	if (a->has_retries) {
+		cfg->limits.retries = a->retries;
+	}
+	if (a->has_concurrency) {
+		cfg->limits.concurrency = a->concurrency;
+	}
+	if (a->has_qps_per_resolver) {
+		cfg->limits.qps_per_resolver = a->qps_per_resolver;
+	}
+	if (a->has_qps_total) {
+		cfg->limits.qps_total = a->qps_total;
+	}
+	if (rc == CS_OK) {
+		rc = cs_config_finish(cfg, err);
+	}
+	if (rc != CS_OK) {
+		cs_config_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return CS_OK;
+}
