@@ -434,7 +434,7 @@ static enum cs_errc read_all(const char *path, size_t max, const char *limit_nam
 
 	*out = NULL;
 	*out_len = 0;
-	/* O_NONBLOCK: a FIFO must not hang the open; fstat then rejects it */
+	/* O_NONBLOCK: a named FIFO without a writer must not hang the open */
 	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
@@ -452,9 +452,19 @@ static enum cs_errc read_all(const char *path, size_t max, const char *limit_nam
 		}
 		goto out;
 	}
-	if (!is_stdin && !S_ISREG(st.st_mode)) {
-		rc = cs_error_set(err, CS_EIO, "%s: not a regular file", path);
+	if (!is_stdin && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		rc = cs_error_set(err, CS_EIO, "%s: not a regular file or pipe", path);
 		goto out;
+	}
+	/* a pipe (`-c <(lab env)`) is read to its end like standard input; only the open had
+	 * to be non-blocking */
+	if (!is_stdin && S_ISFIFO(st.st_mode)) {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+			int e = errno;
+			rc = cs_error_set(err, CS_EIO, "%s: cannot read: %s", path, strerror(e));
+			goto out;
+		}
 	}
 	if (S_ISREG(st.st_mode) && st.st_size > 0 && (uintmax_t)st.st_size > max) {
 		rc = cs_error_set(err, CS_ECONFIG, "%s: larger than %zu bytes (%s)", path, max,

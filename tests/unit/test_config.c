@@ -544,6 +544,28 @@ static void test_config_list_files(void **state)
 	assert_non_null(strstr(err.msg, "not a regular file"));
 }
 
+/* A pipe (`-c <(lab env)`) is read to its end; the config is the same as from a file. */
+static void test_config_load_from_pipe(void **state)
+{
+	(void)state;
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	static const char text[] =
+		"{ \"zone\": \"se.\", \"names\": [\"shop.se.\"], "
+		"\"resolvers\": [ { \"id\": \"r\", \"address\": \"127.0.0.1\" } ] }";
+	assert_int_equal(write(fds[1], text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fds[1]);
+	char path[64];
+	snprintf(path, sizeof(path), "/dev/fd/%d", fds[0]);
+	struct cs_config *cfg = NULL;
+	struct cs_error err = { 0 };
+	assert_int_equal(cs_config_load(path, &cfg, &err), CS_OK);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->n_resolvers, 1);
+	cs_config_free(cfg);
+	close(fds[0]);
+}
+
 static void test_config_load_io_errors(void **state)
 {
 	(void)state;
@@ -1069,6 +1091,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_contract_example, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_list_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_load_io_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_load_from_pipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_cli_additions, setup, teardown),
