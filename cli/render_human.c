@@ -87,9 +87,16 @@ static void finding_line(const struct cs_finding *f, FILE *fp, bool color)
 	if (color && f->verdict != CS_VERDICT_OK) {
 		on = cs_verdict_needs_purge(f->verdict) ? C_RED : C_YELLOW;
 	}
-	fprintf(fp, "  %-28s %-6s %s%-16s%s %-9s %-3s %-18s", f->name, type, on,
-		cs_verdict_name(f->verdict), color && on[0] ? C_OFF : "", rcode, f->ad ? "AD" : "",
-		left);
+	char line[CS_NAME_STR_MAX + CS_DETAIL_MAX + 160];
+	size_t n = 0;
+	int w = snprintf(line, sizeof(line), "  %-28s %-6s %s%-16s%s %-9s %-3s %-18s", f->name,
+			 type, on, cs_verdict_name(f->verdict), color && on[0] ? C_OFF : "", rcode,
+			 f->ad ? "AD" : "", left);
+	n = w < 0 ? 0 : ((size_t)w >= sizeof(line) ? sizeof(line) - 1 : (size_t)w);
+	while (n > 0 && line[n - 1] == ' ') { /* no padding at the end of a line */
+		line[--n] = '\0';
+	}
+	fputs(line, fp);
 	if (f->not_validating) {
 		fputs(" [not validating]", fp);
 	}
