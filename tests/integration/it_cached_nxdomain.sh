@@ -15,7 +15,7 @@ names=$(jq -r '.names | length' "$cfg")
 # -- while the cache holds the broken zone -------------------------------------------------
 run_cs "$IT_TMP/before.json" probe -c "$cfg" --format json
 # What Unbound itself says is left of the negative TTL, read right after the probe.
-dig_ttl=$(dig +time=2 +tries=1 @127.53.2.1 shop1.se. A +noall +authority | awk '$4 == "SOA" { print $2; exit }')
+dig_ttl=$(dig +time=2 +tries=1 "@$NET.2.1" shop1.se. A +noall +authority | awk '$4 == "SOA" { print $2; exit }')
 r=$IT_TMP/before.json
 expect_eq "exit code with cached NXDOMAINs" 2 "$RC"
 expect_eq "schema" "cachesweep.report/1" "$(jqr "$r" .schema)"

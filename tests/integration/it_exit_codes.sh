@@ -11,32 +11,34 @@ cfg=$(lab_env)
 
 # -- healthy Unbound + a resolver address nobody listens on (port unreachable) -------------
 # and one that swallows packets: a UDP socket we hold open and never read.
-run_cs "$IT_TMP/mixed.json" probe -c "$cfg" --resolver 127.53.2.250 --format json
+run_cs "$IT_TMP/mixed.json" probe -c "$cfg" --resolver "$NET.2.250" --format json
 r=$IT_TMP/mixed.json
 expect_eq "exit code, one unreachable" 1 "$RC"
 expect_eq "summary.healthy" 1 "$(jqr "$r" .summary.healthy)"
 expect_eq "summary.unreachable" 1 "$(jqr "$r" .summary.unreachable)"
 expect_eq "unreachable resolver's status" unreachable \
-	"$(jqr "$r" '.resolvers[] | select(.address == "127.53.2.250") | .status')"
+	"$(jq -r --arg a "$NET.2.250" '.resolvers[] | select(.address == $a) | .status' "$r")"
 
 # a silent resolver: its cost is bounded by timeout x (retries + 1)
-exec {hole}< <(exec python3 -c '
+exec {hole}< <(exec python3 - "$NET.2.251" <<'PY'
+
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.53.2.251", 0))
+s.bind((sys.argv[1], 0))
 print(s.getsockname()[1], flush=True)
 time.sleep(60)
-' 2>/dev/null)
+PY
+)
 hole_pid=$!
 trap 'kill "$hole_pid" 2>/dev/null || true; rm -rf -- "$IT_TMP"' EXIT
 read -r -u "$hole" hole_port
 t0=$(date +%s%N)
-run_cs "$IT_TMP/silent.json" probe -c "$cfg" --resolver "127.53.2.251#$hole_port" \
+run_cs "$IT_TMP/silent.json" probe -c "$cfg" --resolver "$NET.2.251#$hole_port" \
 	--timeout-ms 300 --retries 1 --format json
 t1=$(date +%s%N)
 expect_eq "exit code, one silent" 1 "$RC"
 expect_eq "silent resolver's verdicts" timeout \
-	"$(jqr "$IT_TMP/silent.json" '[.resolvers[] | select(.address == "127.53.2.251") | .findings[].verdict] | unique | join(",")')"
+	"$(jq -r --arg a "$NET.2.251" '[.resolvers[] | select(.address == $a) | .findings[].verdict] | unique | join(",")' "$IT_TMP/silent.json")"
 expect_eq "healthy one still judged" healthy \
 	"$(jqr "$IT_TMP/silent.json" '.resolvers[] | select(.id == "lab-unbound") | .status')"
 # 300 ms x 2 attempts, all names in parallel; truth and start-up get the rest of 5 s
@@ -45,7 +47,7 @@ exec {hole}<&-
 kill "$hole_pid" 2>/dev/null || true
 
 # -- could not judge -----------------------------------------------------------------------
-printf '{ "zone": "se.", "resolvers": [ { "id": "r1", "address": "127.53.2.1", "port": "53" } ] }\n' >"$IT_TMP/bad.json"
+printf '{ "zone": "se.", "resolvers": [ { "id": "r1", "address": "%s", "port": "53" } ] }\n' "$NET.2.1" >"$IT_TMP/bad.json"
 run_cs "$IT_TMP/bad.out" probe -c "$IT_TMP/bad.json"
 expect_eq "exit code, bad config" 3 "$RC"
 grep -q "bad.json: resolvers\[0\].port" "$IT_TMP/bad.out.err" ||
@@ -58,7 +60,7 @@ expect_eq "exit code, JSON syntax error" 3 "$RC"
 grep -q "syntax.json:2:" "$IT_TMP/syntax.out.err" ||
 	fail "syntax error does not name line: $(cat "$IT_TMP/syntax.out.err")"
 
-jq '.truth = { "authorities": ["127.53.1.250"] }' "$cfg" >"$IT_TMP/notruth.json"
+jq --arg a "$NET.1.250" '.truth = { "authorities": [$a] }' "$cfg" >"$IT_TMP/notruth.json"
 run_cs "$IT_TMP/notruth.out" probe -c "$IT_TMP/notruth.json" --timeout-ms 300 --retries 0
 expect_eq "exit code, truth unavailable" 3 "$RC"
 [[ -s $IT_TMP/notruth.out.err ]] || fail "truth unavailable: no error message"

@@ -11,6 +11,9 @@ LAB=${CS_LAB:-$IT_HERE/../../contrib/lab/lab}
 IT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/cs-it.XXXXXX")
 trap 'rm -rf -- "$IT_TMP"' EXIT
 IT_FAILS=0
+# the lab's /16 (contrib/lab/lab: CS_LAB_NET)
+NET=${CS_LAB_NET:-127.53}
+export NET
 RC=0 # the exit code of the last run_cs
 export RC
 
