@@ -19,6 +19,7 @@
 #include <event2/util.h>
 
 #include <cachesweep/alloc.h>
+#include <cachesweep/dnssec.h>
 #include <cachesweep/engine.h>
 #include <cachesweep/log.h>
 
@@ -51,6 +52,7 @@ struct probe {
 	char address[64];
 	enum cs_transport transport;
 	bool cd_followup;
+	const struct cs_keyset *keys;
 	struct cs_observation *obs;
 	struct cs_reply_facts *cur;
 
@@ -233,6 +235,13 @@ static bool on_reply(struct probe *p, const uint8_t *buf, size_t len)
 		close_attempt(p);
 		start_tcp(p);
 		return false;
+	}
+	/* RFC 4035 §5.3: data no validator vouched for (no AD, or asked with CD=1) is checked
+	 * against the zone keys truth validated; bogus_data is decided from this later */
+	if (p->keys != NULL && facts.has_data && !facts.ad) {
+		cs_dnssec_check(p->keys, facts.cname_target[0] ? facts.cname_target : p->q.qname,
+				p->q.qtype, buf, len, p->eng->clock->wall_s(p->eng->clock),
+				&facts.sig);
 	}
 	*p->cur = facts;
 	if (p->ignored > 0) {
@@ -639,6 +648,7 @@ enum cs_errc cs_engine_add(struct cs_engine *eng, const struct cs_probe_spec *sp
 	p->resolver_index = spec->resolver_index;
 	p->transport = spec->transport;
 	p->cd_followup = spec->cd_followup;
+	p->keys = spec->keys;
 	memset(obs, 0, sizeof(*obs));
 	if (cs_tp_addr(spec->address, spec->port, &p->to) != 0 ||
 	    cs_strlcpy(p->address, spec->address, sizeof(p->address)) != 0 ||

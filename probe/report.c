@@ -32,19 +32,28 @@ enum cs_errc cs_report_judge_resolver(const struct cs_config *cfg, const struct 
 {
 	const struct cs_resolver *r = &cfg->resolvers[resolver_index];
 	const size_t n = cs_report_probe_count(cfg);
+	const char *patterns[CS_MAX_INCIDENT_PATTERNS];
+	char builtin[2 * CS_NAME_STR_MAX];
+	const size_t n_patterns = cs_config_incident_patterns(
+		cfg, patterns, CS_MAX_INCIDENT_PATTERNS, builtin, sizeof(builtin));
 	const struct cs_classify_ctx ctx = {
 		.truth = truth,
 		.bad_serials = cfg->bad_serials,
 		.n_bad_serials = cfg->n_bad_serials,
+		.defect_suffixes = patterns,
+		.n_defect_suffixes = n_patterns,
 	};
 	/* the zone SOA is judged against a truth row of its own */
 	struct cs_truth_name zone_soa = {
 		.type = CS_TYPE_SOA,
 		.exists = true,
 		.has_type = true,
-		.secure = truth->is_signed && strcmp(truth->source, "authorities") != 0,
+		.secure = truth->is_signed && !truth->soa_bogus &&
+			  strcmp(truth->source, "authorities") != 0,
+		.bogus = truth->soa_bogus,
 	};
 	(void)cs_strlcpy(zone_soa.name, truth->zone, sizeof(zone_soa.name));
+	(void)cs_strlcpy(zone_soa.why_bogus, truth->soa_why_bogus, sizeof(zone_soa.why_bogus));
 
 	memset(rr, 0, sizeof(*rr));
 	(void)cs_strlcpy(rr->id, r->id, sizeof(rr->id));
@@ -89,26 +98,6 @@ void cs_report_summarize(struct cs_report *rep)
 	}
 }
 
-static struct cs_truth *truth_copy(const struct cs_truth *t)
-{
-	struct cs_truth *c = cs_truth_new(t->n_names, t->n_authorities);
-	if (c == NULL) {
-		return NULL;
-	}
-	struct cs_truth_name *names = c->names;
-	struct cs_truth_authority *auth = c->authorities;
-	*c = *t;
-	c->names = names;
-	c->authorities = auth;
-	if (t->n_names > 0) {
-		memcpy(c->names, t->names, t->n_names * sizeof(*t->names));
-	}
-	if (t->n_authorities > 0) {
-		memcpy(c->authorities, t->authorities, t->n_authorities * sizeof(*t->authorities));
-	}
-	return c;
-}
-
 enum cs_errc cs_report_build(const struct cs_config *cfg, const struct cs_truth *truth,
 			     const struct cs_observation *obs, int64_t generated_at_s,
 			     struct cs_report **out, struct cs_error *err)
@@ -121,7 +110,7 @@ enum cs_errc cs_report_build(const struct cs_config *cfg, const struct cs_truth 
 	}
 	rep->generated_at_s = generated_at_s;
 	(void)cs_strlcpy(rep->zone, cfg->zone, sizeof(rep->zone));
-	rep->truth = truth_copy(truth);
+	rep->truth = cs_truth_copy(truth);
 	rep->resolvers = cs_calloc(cfg->n_resolvers, sizeof(*rep->resolvers));
 	if (rep->truth == NULL || rep->resolvers == NULL) {
 		rc = cs_error_set(err, CS_ENOMEM, "out of memory building the report");

@@ -15,6 +15,7 @@
 #include <cachesweep/alloc.h>
 #include <cachesweep/clock.h>
 #include <cachesweep/config.h>
+#include <cachesweep/dnssec.h>
 #include <cachesweep/engine.h>
 #include <cachesweep/log.h>
 #include <cachesweep/truth.h>
@@ -40,6 +41,9 @@ struct ask {
 	bool have_facts;
 	struct cs_reply_facts facts;
 	char why_bogus[CS_DETAIL_MAX];
+	bool keep_packet; /**< keep a copy of a secure answer (the zone's DNSKEYs) */
+	uint8_t *packet;
+	size_t packet_len;
 };
 
 struct gather {
@@ -69,6 +73,14 @@ static void on_answer(void *arg, int rcode, void *packet, int packet_len, int se
 			(void)cs_snprintf(a->why_bogus, sizeof(a->why_bogus),
 					  "unreadable answer from libunbound: %s", why);
 		}
+		/* the packet is libunbound's only during this callback */
+		if (a->have_facts && a->keep_packet && sec == 2 && a->packet == NULL) {
+			a->packet = cs_malloc((size_t)packet_len);
+			if (a->packet != NULL) {
+				memcpy(a->packet, packet, (size_t)packet_len);
+				a->packet_len = (size_t)packet_len;
+			}
+		}
 	}
 	a->g->outstanding--;
 }
@@ -86,6 +98,9 @@ static enum cs_errc ask_start(struct gather *g, struct ask *a, const char *name,
 {
 	memset(a, 0, sizeof(*a));
 	a->g = g;
+	/* DNSKEY answers are kept for checking signatures (dnssec.c); set before asking, since
+	 * libunbound may call back before ub_resolve_event() returns */
+	a->keep_packet = type == CS_TYPE_DNSKEY;
 	(void)cs_strlcpy(a->q.qname, name, sizeof(a->q.qname));
 	a->q.qtype = type;
 	a->q.qclass = 1;
@@ -162,6 +177,13 @@ static enum cs_errc configure(struct ub_ctx *ctx, const struct cs_config *cfg, s
 	case CS_TRUTH_PRIVATE_ROOT:
 		rc = ub_check(ub_ctx_set_option(ctx, "root-hints:", cfg->truth.root_hints),
 			      cfg->truth.root_hints, err);
+		if (rc == CS_OK) {
+			size_t n_anchors = 0;
+			rc = cs_trust_anchor_file_check(cfg->truth.trust_anchor_file, &n_anchors,
+							err);
+			cs_log(CS_LOG_DEBUG, CS_LOG_TRUTH, "trust anchors: %zu in %s", n_anchors,
+			       cfg->truth.trust_anchor_file);
+		}
 		if (rc == CS_OK) {
 			rc = ub_check(ub_ctx_add_ta_file(ctx, cfg->truth.trust_anchor_file),
 				      cfg->truth.trust_anchor_file, err);
@@ -416,6 +438,14 @@ enum cs_errc cs_truth_gather(struct event_base *base, const struct cs_config *cf
 	t->serial = soa->facts.soa_serial;
 	t->is_signed = soa->sec == 2 || (asks[n + 2].rcode == 0 && asks[n + 2].have_facts &&
 					 asks[n + 2].facts.has_data);
+	/* e.g. the 2009 interim zone: correct data, an invalid RRSIG over the SOA */
+	t->soa_bogus = soa->sec == 1;
+	if (t->soa_bogus) {
+		(void)cs_strlcpy(t->soa_why_bogus, soa->why_bogus, sizeof(t->soa_why_bogus));
+	}
+	t->dnskey_packet = asks[n + 2].packet; /* moved: NULL unless the keys are secure */
+	t->dnskey_packet_len = asks[n + 2].packet_len;
+	asks[n + 2].packet = NULL;
 	rc = ask_serials(base, cfg, addrs, ports, n_addrs, t, err);
 	if (rc != CS_OK) {
 		goto out;
@@ -435,6 +465,9 @@ out:
 		ub_ctx_delete(g.ctx);
 	}
 	cs_truth_free(t);
+	for (size_t i = 0; asks != NULL && i < n + 3; i++) {
+		cs_free(asks[i].packet);
+	}
 	cs_free(ports);
 	cs_free(addrs);
 	cs_free(asks);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The truth's plain data: allocation and RFC 1982 serial arithmetic. Pure. */
+#include <string.h>
+
 #include <cachesweep/alloc.h>
 #include <cachesweep/truth.h>
 
@@ -27,7 +29,39 @@ void cs_truth_free(struct cs_truth *truth)
 	}
 	cs_free(truth->names);
 	cs_free(truth->authorities);
+	cs_free(truth->dnskey_packet);
 	cs_free(truth);
+}
+
+struct cs_truth *cs_truth_copy(const struct cs_truth *t)
+{
+	struct cs_truth *c = cs_truth_new(t->n_names, t->n_authorities);
+	if (c == NULL) {
+		return NULL;
+	}
+	struct cs_truth_name *names = c->names;
+	struct cs_truth_authority *auth = c->authorities;
+	*c = *t;
+	c->names = names;
+	c->authorities = auth;
+	c->dnskey_packet = NULL;
+	c->dnskey_packet_len = 0;
+	if (t->n_names > 0) {
+		memcpy(c->names, t->names, t->n_names * sizeof(*t->names));
+	}
+	if (t->n_authorities > 0) {
+		memcpy(c->authorities, t->authorities, t->n_authorities * sizeof(*t->authorities));
+	}
+	if (t->dnskey_packet != NULL && t->dnskey_packet_len > 0) {
+		c->dnskey_packet = cs_malloc(t->dnskey_packet_len);
+		if (c->dnskey_packet == NULL) {
+			cs_truth_free(c);
+			return NULL;
+		}
+		memcpy(c->dnskey_packet, t->dnskey_packet, t->dnskey_packet_len);
+		c->dnskey_packet_len = t->dnskey_packet_len;
+	}
+	return c;
 }
 
 /* RFC 1982 §3.2: s1 < s2 when (s1 < s2 and s2 - s1 < 2^31) or (s1 > s2 and s1 - s2 > 2^31).

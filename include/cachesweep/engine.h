@@ -27,6 +27,7 @@
 
 struct event_base;
 struct cs_engine;
+struct cs_keyset;
 
 struct cs_probe_spec {
 	size_t resolver_index; /**< < n_resolvers given to cs_engine_new */
@@ -37,6 +38,9 @@ struct cs_probe_spec {
 	uint16_t qtype;
 	bool cd_followup;  /**< on SERVFAIL, ask again with CD=1 */
 	bool no_recursion; /**< RD=0, for asking authoritative servers */
+	/** The zone's keys (dnssec.h), or NULL: data served without AD is checked against them
+	 *  (struct cs_sig_facts). Borrowed: must outlive cs_engine_run(). */
+	const struct cs_keyset *keys;
 };
 
 /** Called when every probe of one resolver has ended (for streaming output). */

@@ -55,6 +55,24 @@ struct cs_ede {
 	char text[CS_EDE_TEXT_MAX];
 };
 
+/** What the signatures over the answer's RRset say, checked against the zone's DNSKEYs that
+ *  truth validated from the trust anchor (RFC 4035 §5.3). Filled only for data that came
+ *  without AD (a validator's AD answer is not re-checked) and when the keys are known. */
+enum cs_sig_state {
+	CS_SIG_UNCHECKED = 0, /**< not checked: AD set, no data, or no keys */
+	CS_SIG_VALID,         /**< at least one RRSIG verifies with a zone key */
+	CS_SIG_BOGUS,         /**< RRSIGs present, none verifies */
+	CS_SIG_MISSING,       /**< data of a signed zone without any RRSIG */
+	CS_SIG_OTHER_SIGNER,  /**< signed by another zone (below a cut): keys not known */
+};
+
+struct cs_sig_facts {
+	enum cs_sig_state state;
+	uint16_t key_tag;           /**< of the (first) RRSIG that failed, or that verified */
+	uint8_t algorithm;          /**< of that RRSIG */
+	char reason[CS_DETAIL_MAX]; /**< why it failed, from ldns, or "" */
+};
+
 /** One reply, as read. All strings are printable ASCII, NUL-terminated. */
 struct cs_reply_facts {
 	enum cs_outcome outcome;
@@ -87,6 +105,8 @@ struct cs_reply_facts {
 	size_t n_ede;
 	struct cs_ede ede[CS_EDE_MAX];
 	char nsid[CS_EDE_TEXT_MAX]; /**< NSID (RFC 5001) as text, or hex if not printable */
+	/* DNSSEC: the answer's signatures checked against truth's zone keys (dnssec.h) */
+	struct cs_sig_facts sig;
 };
 
 /** What one resolver served for one (name, type): the CD=0 query users see, and on a

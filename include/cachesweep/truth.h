@@ -45,6 +45,12 @@ struct cs_truth {
 	bool have_serial;
 	uint32_t serial; /**< the newest serial (RFC 1982) among the authorities */
 	bool is_signed;  /**< the zone's SOA validated as secure */
+	bool soa_bogus;  /**< the zone's SOA fails validation at the authorities themselves */
+	char soa_why_bogus[CS_DETAIL_MAX];
+	/** The zone's DNSKEY RRset as validated from the trust anchor: the answer packet as
+	 *  libunbound returned it (wire format), or NULL when the keys are not secure. */
+	uint8_t *dnskey_packet;
+	size_t dnskey_packet_len;
 	char source[32]; /**< "recursion", "private-root", "authorities", "expect" */
 	size_t n_authorities;
 	struct cs_truth_authority *authorities;
@@ -55,6 +61,8 @@ struct cs_truth {
 /** Allocate an empty truth with room for n_names and n_authorities (zeroed). */
 struct cs_truth *cs_truth_new(size_t n_names, size_t n_authorities);
 void cs_truth_free(struct cs_truth *truth);
+/** A deep copy, or NULL when out of memory. */
+struct cs_truth *cs_truth_copy(const struct cs_truth *truth);
 
 /**
  * Establish the truth for cfg on the event loop base (which it runs until done).
