@@ -8,6 +8,7 @@
 
 #include <cachesweep/alloc.h>
 #include <cachesweep/clock.h>
+#include <cachesweep/dnssec.h>
 #include <cachesweep/engine.h>
 #include <cachesweep/log.h>
 #include <cachesweep/truth.h>
@@ -15,7 +16,8 @@
 #include "cli.h"
 
 static enum cs_errc probe_all(struct event_base *base, const struct cs_config *cfg,
-			      struct cs_observation *obs, struct cs_error *err)
+			      const struct cs_keyset *keys, struct cs_observation *obs,
+			      struct cs_error *err)
 {
 	struct cs_engine *eng = NULL;
 	const size_t n = cs_report_probe_count(cfg);
@@ -30,6 +32,7 @@ static enum cs_errc probe_all(struct event_base *base, const struct cs_config *c
 				.port = cfg->resolvers[r].port,
 				.transport = cfg->resolvers[r].transport,
 				.cd_followup = true,
+				.keys = keys,
 			};
 			cs_report_probe_name(cfg, i, &spec.qname, &spec.qtype);
 			rc = cs_engine_add(eng, &spec, &obs[r * n + i], err);
@@ -76,6 +79,7 @@ int cmd_probe_run(const struct cli_args *args)
 	struct cs_truth *truth = NULL;
 	struct cs_observation *obs = NULL;
 	struct cs_report *rep = NULL;
+	struct cs_keyset *keys = NULL;
 	int code = CLI_EXIT_UNKNOWN;
 	size_t n = 0;
 	const struct cs_clock *clock = cs_clock_system();
@@ -93,6 +97,12 @@ int cmd_probe_run(const struct cli_args *args)
 	if (cs_truth_gather(base, cfg, &truth, &err) != CS_OK) {
 		goto out;
 	}
+	/* the zone keys truth validated: answers no validator vouched for are checked with them */
+	if (cs_keyset_from_truth(truth, &keys, &err) != CS_OK) {
+		goto out;
+	}
+	cs_log(CS_LOG_INFO, CS_LOG_TRUTH, "zone %s: %zu validated DNSKEYs to check signatures with",
+	       cfg->zone, cs_keyset_count(keys));
 	n = cs_report_probe_count(cfg);
 	obs = cs_calloc(cfg->n_resolvers * n, sizeof(*obs));
 	if (obs == NULL) {
@@ -101,7 +111,7 @@ int cmd_probe_run(const struct cli_args *args)
 		goto out;
 	}
 	cs_log(CS_LOG_INFO, CS_LOG_PROBE, "probing %zu resolvers × %zu names", cfg->n_resolvers, n);
-	if (probe_all(base, cfg, obs, &err) != CS_OK) {
+	if (probe_all(base, cfg, keys, obs, &err) != CS_OK) {
 		goto out;
 	}
 	if (cs_report_build(cfg, truth, obs, clock->wall_s(clock), &rep, &err) != CS_OK) {
@@ -116,6 +126,7 @@ out:
 		cli_error(&err);
 	}
 	cs_report_free(rep);
+	cs_keyset_free(keys);
 	cs_free(obs);
 	cs_truth_free(truth);
 	if (base != NULL) {

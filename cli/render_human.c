@@ -62,6 +62,17 @@ static void truth_block(const struct cs_report *rep, FILE *fp, bool color)
 			lagging && color ? C_YELLOW : "",
 			lagging ? "  LAGGING behind the zone" : "", lagging && color ? C_OFF : "");
 	}
+	if (t->soa_bogus) {
+		fprintf(fp, "  %sthe zone's SOA fails validation at the authorities%s: %s\n",
+			color ? C_RED : "", color ? C_OFF : "", t->soa_why_bogus);
+	}
+	for (size_t i = 0; i < t->n_names; i++) {
+		if (t->names[i].bogus) {
+			fprintf(fp, "  %s%s is bogus at the authorities%s: %s\n",
+				color ? C_RED : "", t->names[i].name, color ? C_OFF : "",
+				t->names[i].why_bogus);
+		}
+	}
 	fputc('\n', fp);
 }
 

@@ -160,6 +160,7 @@ static void negative_ttl(const struct cs_classify_ctx *ctx, const struct cs_repl
 		detail(f, line);
 	}
 	if (serial_is_bad(ctx, r->soa_serial)) {
+		f->known_bad_serial = true;
 		(void)cs_snprintf(line, sizeof(line), "serial %u is a known-bad serial",
 				  (unsigned)r->soa_serial);
 		detail(f, line);
@@ -170,43 +171,109 @@ static void negative_ttl(const struct cs_classify_ctx *ctx, const struct cs_repl
 	}
 }
 
+/* The TTL of what a CD=1 query got: how long the resolver keeps the data it rejects. */
+static void cd_ttl(const struct cs_reply_facts *cd, struct cs_finding *f)
+{
+	if (cd->has_data) {
+		f->has_ttl = true;
+		f->ttl_remaining_s = cd->answer_ttl_s;
+	} else if (cd->has_soa) {
+		f->has_ttl = true;
+		f->ttl_remaining_s = cd->soa_ttl_s;
+	}
+}
+
+static void sig_detail(struct cs_finding *f, const struct cs_sig_facts *sig, const char *what)
+{
+	char line[CS_DETAIL_MAX + 96];
+	switch (sig->state) {
+	case CS_SIG_BOGUS:
+		(void)cs_snprintf(line, sizeof(line),
+				  "%s fails validation against the zone's keys (RRSIG key tag %u, "
+				  "algorithm %u: %s)",
+				  what, (unsigned)sig->key_tag, (unsigned)sig->algorithm,
+				  sig->reason);
+		break;
+	case CS_SIG_VALID:
+		(void)cs_snprintf(line, sizeof(line),
+				  "%s validates against the zone's keys (key tag %u)", what,
+				  (unsigned)sig->key_tag);
+		break;
+	case CS_SIG_MISSING:
+		(void)cs_snprintf(line, sizeof(line),
+				  "%s came without RRSIGs although DO=1 was set", what);
+		break;
+	case CS_SIG_OTHER_SIGNER:
+	case CS_SIG_UNCHECKED:
+	default:
+		return;
+	}
+	detail(f, line);
+}
+
+/*
+ * SERVFAIL. RFC 4035 §3.2.2: CD=1 turns validation off, so data with CD=1 but SERVFAIL
+ * without it is the dependable sign of a validation failure. EDE codes (RFC 8914) confirm
+ * but never decide: BIND 9.18 sends none, Unbound and PowerDNS only when configured.
+ */
 static enum cs_verdict judge_servfail(const struct cs_truth_name *tn,
 				      const struct cs_observation *obs, struct cs_finding *f)
 {
 	const struct cs_reply_facts *r = &obs->main;
+	const struct cs_reply_facts *cd = &obs->cd;
+	const bool cd_answered = obs->cd_probed && cd->outcome == CS_OUTCOME_ANSWER;
+	const bool cd_data =
+		cd_answered && (cd->rcode == CS_RCODE_NOERROR || cd->rcode == CS_RCODE_NXDOMAIN);
 	uint16_t code = 0;
+	const bool dnssec_ede = has_ede(r, 6, 12, &code);
+	char line[CS_DETAIL_MAX];
 
+	if (cd_data) {
+		char rc[16];
+		cs_rcode_format(cd->rcode, rc, sizeof(rc));
+		(void)cs_snprintf(line, sizeof(line),
+				  "SERVFAIL with CD=0 but %s with CD=1: the resolver holds data it "
+				  "judges bogus",
+				  rc);
+		detail(f, line);
+		if (dnssec_ede) {
+			(void)cs_snprintf(line, sizeof(line), "EDE %u (%s) agrees", (unsigned)code,
+					  cs_ede_name(code));
+			detail(f, line);
+		}
+		f->sig = cd->sig;
+		sig_detail(f, &cd->sig, "the CD=1 data");
+		if (cd->sig.state == CS_SIG_VALID) {
+			detail(f, "so the failure is the resolver's own (stale keys or a cached "
+				  "bogus judgement)");
+		}
+		if (tn->bogus) {
+			detail(f, "the authorities serve bogus data now too: purge once the fix is "
+				  "published");
+		}
+		cd_ttl(cd, f);
+		return set(f, CS_VERDICT_SERVFAIL_DNSSEC);
+	}
+	if (!tn->bogus && has_ede(r, 13, 13, NULL)) {
+		detail(f, "SERVFAIL from the resolver's cache of errors (EDE 13) while the "
+			  "authorities answer");
+		return set(f, CS_VERDICT_SERVFAIL_CACHED);
+	}
+	if (!tn->bogus && cd_answered && cd->rcode == CS_RCODE_SERVFAIL) {
+		detail(f, "SERVFAIL persists with CD=1 while the authorities answer: a cached "
+			  "error");
+		return set(f, CS_VERDICT_SERVFAIL_CACHED);
+	}
 	if (tn->bogus) {
 		detail(f, "SERVFAIL matches truth: the data is bogus at the authorities");
 		return set(f, CS_VERDICT_OK);
 	}
-	/* RFC 8914 §4.7-4.13: EDE 6-12 name a DNSSEC failure. A hint, not the proof. */
-	if (has_ede(r, 6, 12, &code)) {
-		detail(f, "SERVFAIL with a DNSSEC extended error");
-		return set(f, CS_VERDICT_SERVFAIL_DNSSEC);
-	}
-	/* RFC 4035 §3.2.2: CD=1 skips validation. Data with CD=1 but SERVFAIL without it
-	 * means the resolver holds data it judges bogus. */
-	if (obs->cd_probed && obs->cd.outcome == CS_OUTCOME_ANSWER &&
-	    (obs->cd.rcode == CS_RCODE_NOERROR || obs->cd.rcode == CS_RCODE_NXDOMAIN)) {
-		char rc[16];
-		char line[96];
-		cs_rcode_format(obs->cd.rcode, rc, sizeof(rc));
+	if (dnssec_ede) {
 		(void)cs_snprintf(line, sizeof(line),
-				  "SERVFAIL with CD=0 but %s with CD=1: a validation failure", rc);
+				  "EDE %u (%s) suggests DNSSEC, but without a CD=1 answer that "
+				  "cannot be confirmed",
+				  (unsigned)code, cs_ede_name(code));
 		detail(f, line);
-		return set(f, CS_VERDICT_SERVFAIL_DNSSEC);
-	}
-	/* RFC 8914 §4.14: Cached Error. */
-	if (has_ede(r, 13, 13, NULL)) {
-		detail(f, "SERVFAIL from the resolver's cache of errors (EDE 13)");
-		return set(f, CS_VERDICT_SERVFAIL_CACHED);
-	}
-	if (obs->cd_probed && obs->cd.outcome == CS_OUTCOME_ANSWER &&
-	    obs->cd.rcode == CS_RCODE_SERVFAIL) {
-		detail(f, "SERVFAIL persists with CD=1 while the authorities answer: a cached "
-			  "error");
-		return set(f, CS_VERDICT_SERVFAIL_CACHED);
 	}
 	detail(f, obs->cd_probed ? "SERVFAIL; the CD=1 query got no answer"
 				 : "SERVFAIL; no CD=1 query was made");
@@ -222,6 +289,7 @@ static enum cs_verdict judge_soa(const struct cs_classify_ctx *ctx, const struct
 	f->has_ttl = true;
 	f->ttl_remaining_s = r->soa_ttl_s;
 	if (serial_is_bad(ctx, r->soa_serial)) {
+		f->known_bad_serial = true;
 		(void)cs_snprintf(line, sizeof(line),
 				  "serves SOA serial %u, a known-bad serial, for %u s more",
 				  (unsigned)r->soa_serial, (unsigned)r->soa_ttl_s);
@@ -246,6 +314,20 @@ static enum cs_verdict judge_noerror(const struct cs_classify_ctx *ctx,
 				     struct cs_finding *f)
 {
 	char line[160];
+	/* Data no validator vouched for, whose signatures fail against the zone's keys (a
+	 * non-validating resolver serving the 2009 interim zone, or a forgery). */
+	if (r->has_data && r->sig.state == CS_SIG_BOGUS) {
+		f->has_ttl = true;
+		f->ttl_remaining_s = r->answer_ttl_s;
+		sig_detail(f, &r->sig, r->ad ? "the data (with AD!)" : "the data (no AD)");
+		(void)cs_snprintf(line, sizeof(line), "served for %u s more",
+				  (unsigned)r->answer_ttl_s);
+		detail(f, line);
+		return set(f, CS_VERDICT_BOGUS_DATA);
+	}
+	if (r->sig.state == CS_SIG_MISSING && tn->secure) {
+		sig_detail(f, &r->sig, "the data");
+	}
 	if (!tn->exists) {
 		if (r->has_data) {
 			f->has_ttl = true;
@@ -314,6 +396,62 @@ static enum cs_verdict judge_answer(const struct cs_classify_ctx *ctx,
 	return set(f, CS_VERDICT_MALFORMED);
 }
 
+/* Does name end in suffix at a label boundary ("ns.shop.se.se." ends in "se.se.")? */
+static bool ends_in(const char *name, const char *suffix)
+{
+	size_t n = strlen(name);
+	size_t k = strlen(suffix);
+	if (k == 0 || k > n || strcasecmp(name + n - k, suffix) != 0) {
+		return false;
+	}
+	return k == n || name[n - k - 1] == '.' || suffix[0] == '.';
+}
+
+/* Incident signatures: a name in the served data (NS/CNAME/MX targets, the SOA's names, a
+ * CNAME followed) that shows a known defect pattern, such as the 2009 dropped trailing dot
+ * that turned every "ns.shop.se" into "ns.shop.se.se.". A flag beside the verdict. */
+static void find_defect(const struct cs_classify_ctx *ctx, const struct cs_reply_facts *r,
+			struct cs_finding *f)
+{
+	char line[CS_NAME_STR_MAX + 96];
+	for (size_t k = 0; k < ctx->n_defect_suffixes; k++) {
+		const char *suffix = ctx->defect_suffixes[k];
+		const char *hit = NULL;
+		if (r->cname_target[0] != '\0' && ends_in(r->cname_target, suffix)) {
+			hit = r->cname_target;
+		}
+		for (size_t i = 0; hit == NULL && i < r->answer_count && i < CS_ANSWER_MAX; i++) {
+			/* rdata text: names are whitespace-separated words; check each */
+			char word[CS_ANSWER_TEXT_MAX];
+			const char *p = r->answers[i];
+			while (hit == NULL && *p != '\0') {
+				size_t w = strcspn(p, " \t");
+				if (w > 0 && w < sizeof(word)) {
+					memcpy(word, p, w);
+					word[w] = '\0';
+					if (ends_in(word, suffix)) {
+						(void)cs_strlcpy(f->defect, word,
+								 sizeof(f->defect));
+						hit = f->defect;
+					}
+				}
+				p += w;
+				p += strspn(p, " \t");
+			}
+		}
+		if (hit != NULL) {
+			if (hit != f->defect) {
+				(void)cs_strlcpy(f->defect, hit, sizeof(f->defect));
+			}
+			(void)cs_snprintf(line, sizeof(line),
+					  "%s in the data ends in %s: a known defect pattern",
+					  f->defect, suffix);
+			detail(f, line);
+			return;
+		}
+	}
+}
+
 enum cs_verdict cs_classify(const struct cs_classify_ctx *ctx, const struct cs_truth_name *tn,
 			    const struct cs_observation *obs, struct cs_finding *out)
 {
@@ -353,7 +491,10 @@ enum cs_verdict cs_classify(const struct cs_classify_ctx *ctx, const struct cs_t
 	out->not_validating = tn->secure && !r->ad &&
 			      (r->rcode == CS_RCODE_NOERROR || r->rcode == CS_RCODE_NXDOMAIN);
 
+	out->sig = r->sig;
 	enum cs_verdict v = judge_answer(ctx, tn, obs, out);
+	find_defect(ctx, obs->cd_probed && obs->cd.outcome == CS_OUTCOME_ANSWER ? &obs->cd : r,
+		    out);
 	ede_detail(out, r);
 	return v;
 }

@@ -603,6 +603,10 @@ void cs_config_free(struct cs_config *cfg)
 	cs_free(cfg->truth.root_hints);
 	cs_free(cfg->truth.trust_anchor_file);
 	cs_free(cfg->bad_serials);
+	for (size_t i = 0; cfg->incident_patterns != NULL && i < cfg->n_incident_patterns; i++) {
+		cs_free(cfg->incident_patterns[i]);
+	}
+	cs_free(cfg->incident_patterns);
 	cs_free(cfg->audit_log);
 	cs_free(cfg->zone);
 	cs_free(cfg->path);
@@ -1824,6 +1828,61 @@ static enum cs_errc apply_serials(struct loader *ld, const struct field *f, cons
 	return CS_OK;
 }
 
+static enum cs_errc apply_patterns(struct loader *ld, const struct field *f, const char *where,
+				   const struct fval *val, void *target)
+{
+	(void)f;
+	struct cs_config *cfg = target;
+	size_t n = json_array_size(val->json);
+	size_t i = 0;
+	json_t *v = NULL;
+
+	if (n > CS_MAX_INCIDENT_PATTERNS) {
+		return fail(ld, where, "more than %u patterns (CS_MAX_INCIDENT_PATTERNS)",
+			    (unsigned)CS_MAX_INCIDENT_PATTERNS);
+	}
+	cfg->incident_patterns = cs_calloc(n + 1, sizeof(*cfg->incident_patterns));
+	if (cfg->incident_patterns == NULL) {
+		return oom(ld);
+	}
+	json_array_foreach(val->json, i, v)
+	{
+		char child[WHERE_MAX];
+		path_index(child, sizeof(child), where, i);
+		if (!json_is_string(v) || json_string_length(v) == 0) {
+			return expected(ld, child, "a name suffix such as \"se.se.\"", v);
+		}
+		enum cs_errc rc =
+			take_domain(ld, child, json_string_value(v), &cfg->incident_patterns[i]);
+		if (rc != CS_OK) {
+			return rc;
+		}
+		if (strcmp(cfg->incident_patterns[i], ".") == 0) {
+			return fail(ld, child, "the root \".\" would match every name");
+		}
+		cfg->n_incident_patterns = i + 1;
+	}
+	return CS_OK;
+}
+
+size_t cs_config_incident_patterns(const struct cs_config *cfg, const char **out, size_t max,
+				   char *buf, size_t buf_size)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->n_incident_patterns && n < max; i++) {
+		out[n++] = cfg->incident_patterns[i];
+	}
+	if (cfg->n_incident_patterns > 0 || n >= max || cfg->zone == NULL ||
+	    strcmp(cfg->zone, ".") == 0) {
+		return n;
+	}
+	if (cs_snprintf(buf, buf_size, "%s%s", cfg->zone, cfg->zone) >= 0 &&
+	    strlen(buf) < CS_NAME_STR_MAX) {
+		out[n++] = buf;
+	}
+	return n;
+}
+
 static enum cs_errc apply_authorities(struct loader *ld, const struct field *f, const char *where,
 				      const struct fval *val, void *target)
 {
@@ -1934,6 +1993,7 @@ static const struct field config_fields[] = {
 	{ "names", FT_ARRAY, 0, "an array of names", .apply = apply_names },
 	{ "truth", FT_OBJECT, 0, "an object", .apply = apply_truth },
 	{ "known_bad_serials", FT_ARRAY, 0, "an array of SOA serials", .apply = apply_serials },
+	{ "incident_patterns", FT_ARRAY, 0, "an array of name suffixes", .apply = apply_patterns },
 	{ "resolvers", FT_ARRAY, 0, "an array of resolver objects", .apply = apply_resolvers },
 	{ "resolver_files", FT_ARRAY, 0, "an array of file names", .apply = apply_resolver_files },
 	{ "probe", FT_OBJECT, 0, "an object", .sub = probe_fields,

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include <cachesweep/clock.h>
+#include <cachesweep/dnssec.h>
 #include <cachesweep/report.h>
 
 /* json_object_set_new() steals the value; a NULL value (out of memory) is caught here. */
@@ -38,13 +39,40 @@ static json_t *truth_json(const struct cs_truth *t)
 	json_t *o = json_object();
 	json_t *auths = json_array();
 	json_t *names = json_array();
+	json_t *notes = json_array();
 	/* attach the containers first: put() owns them from then on, whatever happens */
-	bool ok = o != NULL &&
-		  put(o, "serial", t->have_serial ? json_integer(t->serial) : json_null()) &&
-		  put(o, "signed", json_boolean(t->is_signed)) &&
-		  put(o, "source", json_string(t->source));
+	bool ok =
+		o != NULL &&
+		put(o, "serial", t->have_serial ? json_integer(t->serial) : json_null()) &&
+		put(o, "signed", json_boolean(t->is_signed)) &&
+		put(o, "source", json_string(t->source)) &&
+		put(o, "soa_bogus", json_boolean(t->soa_bogus)) &&
+		put(o, "soa_why_bogus", t->soa_bogus ? json_string(t->soa_why_bogus) : json_null());
 	ok = put(o, "authorities", auths) && ok;
 	ok = put(o, "names", names) && ok;
+	ok = put(o, "findings", notes) && ok;
+	/* what is wrong on the authoritative side itself, in words */
+	for (size_t i = 0; ok && i < t->n_authorities; i++) {
+		const struct cs_truth_authority *a = &t->authorities[i];
+		char line[CS_DETAIL_MAX + 96];
+		if (!a->answered) {
+			(void)cs_snprintf(line, sizeof(line), "authority %s did not answer: %s",
+					  a->address, a->error);
+		} else if (t->have_serial && cs_serial_cmp(a->serial, t->serial) < 0) {
+			(void)cs_snprintf(line, sizeof(line),
+					  "authority %s is lagging: serves serial %u, behind %u",
+					  a->address, (unsigned)a->serial, (unsigned)t->serial);
+		} else {
+			continue;
+		}
+		ok = json_array_append_new(notes, json_string(line)) == 0;
+	}
+	if (ok && t->soa_bogus) {
+		char line[CS_DETAIL_MAX + 64];
+		(void)cs_snprintf(line, sizeof(line), "the zone's SOA fails validation: %s",
+				  t->soa_why_bogus);
+		ok = json_array_append_new(notes, json_string(line)) == 0;
+	}
 	for (size_t i = 0; ok && i < t->n_authorities; i++) {
 		const struct cs_truth_authority *a = &t->authorities[i];
 		json_t *ao = json_object();
@@ -64,9 +92,28 @@ static json_t *truth_json(const struct cs_truth *t)
 		     put(no, "exists", json_boolean(n->exists)) &&
 		     put(no, "has_type", json_boolean(n->has_type)) &&
 		     put(no, "secure", json_boolean(n->secure)) &&
-		     put(no, "bogus", json_boolean(n->bogus));
+		     put(no, "bogus", json_boolean(n->bogus)) &&
+		     put(no, "why_bogus", n->bogus ? json_string(n->why_bogus) : json_null());
 	}
 	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* null when nothing was checked; else the state, and the RRSIG that decided it */
+static json_t *sig_json(const struct cs_sig_facts *sig)
+{
+	if (sig->state == CS_SIG_UNCHECKED) {
+		return json_null();
+	}
+	json_t *o = json_object();
+	bool has_sig = sig->state == CS_SIG_VALID || sig->state == CS_SIG_BOGUS;
+	if (o == NULL || !put(o, "state", json_string(cs_sig_state_name(sig->state))) ||
+	    !put(o, "key_tag", has_sig ? json_integer(sig->key_tag) : json_null()) ||
+	    !put(o, "algorithm", has_sig ? json_integer(sig->algorithm) : json_null()) ||
+	    !put(o, "reason", str_or_null(sig->reason))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -97,6 +144,8 @@ static json_t *finding_json(const struct cs_finding *f)
 	     put(o, "not_validating", json_boolean(f->not_validating)) &&
 	     put(o, "stale_answer", json_boolean(f->stale_answer)) &&
 	     put(o, "cd_rcode", f->cd_answered ? rcode_json(f->cd_rcode) : json_null()) &&
+	     put(o, "known_bad_serial", json_boolean(f->known_bad_serial)) &&
+	     put(o, "signature", sig_json(&f->sig)) && put(o, "defect", str_or_null(f->defect)) &&
 	     put(o, "detail", json_string(f->detail));
 	if (!ok) {
 		json_decref(o);

@@ -55,6 +55,11 @@ struct cs_finding {
 	bool stale_answer;        /**< EDE 3 or 19: served stale */
 	bool has_serial;          /**< serial is the SOA serial the resolver served */
 	uint32_t serial;
+	bool known_bad_serial; /**< that serial is one of the config's known-bad serials */
+	/** The signature check of the data served (CD=0, or CD=1 after a SERVFAIL). */
+	struct cs_sig_facts sig;
+	/** A name in the data that matches an incident pattern (e.g. "ns.shop.se.se."), or "". */
+	char defect[CS_NAME_STR_MAX];
 	/* what was served, copied from the observation for the report */
 	bool answered; /**< a reply was read (rcode, ad, ede are meaningful) */
 	uint16_t rcode;
@@ -72,6 +77,10 @@ struct cs_classify_ctx {
 	const struct cs_truth *truth;
 	const uint32_t *bad_serials; /**< known-bad serials (config), may be NULL */
 	size_t n_bad_serials;
+	/** Name suffixes that mark a known defect in served data (NS targets, CNAME targets,
+	 *  SOA names), e.g. "se.se." for the 2009 dropped trailing dot. May be NULL. */
+	const char *const *defect_suffixes;
+	size_t n_defect_suffixes;
 };
 
 /** Judge one observation. Fills *out completely and returns out->verdict. */

@@ -100,6 +100,10 @@ struct cs_config {
 	struct cs_truth_cfg truth;
 	size_t n_bad_serials;
 	uint32_t *bad_serials;
+	/** Name suffixes that mark a known defect in served data ("se.se."); when the config
+	 *  has none, cs_config_incident_patterns() gives the zone written twice. */
+	size_t n_incident_patterns;
+	char **incident_patterns;
 	size_t n_resolvers;
 	struct cs_resolver *resolvers;
 	struct cs_probe_limits limits;
@@ -120,6 +124,15 @@ CS_NODISCARD enum cs_errc cs_config_load(const char *path, struct cs_config **ou
 /** Load from a string (for tests and fuzzing); name is used in messages. */
 CS_NODISCARD enum cs_errc cs_config_load_string(const char *text, const char *name,
 						struct cs_config **out, struct cs_error *err);
+
+/**
+ * The incident patterns in force: the config's, or else one built-in pattern, the zone
+ * written twice ("se.se."), which is what a dropped trailing dot makes of every name in a
+ * zone file (the 2009 .se incident). Writes up to max pointers into out (valid while cfg
+ * and buf live; buf holds the built-in one) and returns how many.
+ */
+size_t cs_config_incident_patterns(const struct cs_config *cfg, const char **out, size_t max,
+				   char *buf, size_t buf_size);
 
 /** The embedded default: zone se., built-in .se names, the system's resolvers from
  *  /etc/resolv.conf plus well-known public services, truth by recursion from the real root. */

@@ -4,17 +4,18 @@
  */
 #pragma once
 
-#define CS_NAME_STR_MAX     256     /**< a domain name in presentation form, with NUL */
-#define CS_MAX_NAMES        1000    /**< sample names in one run */
-#define CS_MAX_RESOLVERS    1000000 /**< resolvers in one run */
-#define CS_MAX_AUTHORITIES  64      /**< authoritative servers in truth.authorities */
-#define CS_MAX_BAD_SERIALS  1000    /**< known_bad_serials entries */
-#define CS_MAX_CONFIG_BYTES (16u * 1024u * 1024u)  /**< a config or report file */
-#define CS_MAX_LIST_BYTES   (256u * 1024u * 1024u) /**< a resolver list file */
-#define CS_MAX_LIST_LINE    1024                   /**< one line of a resolver list file */
-#define CS_MAX_REPLY        65535                  /**< one DNS message */
-#define CS_EDNS_UDP_SIZE    1232 /**< advertised EDNS buffer (DNS flag day 2020) */
-#define CS_MAX_TIMEOUT_MS   60000u
-#define CS_MAX_RETRIES      10u
-#define CS_MAX_CONCURRENCY  100000u
-#define CS_DETAIL_MAX       192 /**< a detail or error text in a finding or truth row */
+#define CS_NAME_STR_MAX          256     /**< a domain name in presentation form, with NUL */
+#define CS_MAX_NAMES             1000    /**< sample names in one run */
+#define CS_MAX_RESOLVERS         1000000 /**< resolvers in one run */
+#define CS_MAX_AUTHORITIES       64      /**< authoritative servers in truth.authorities */
+#define CS_MAX_BAD_SERIALS       1000    /**< known_bad_serials entries */
+#define CS_MAX_INCIDENT_PATTERNS 64      /**< incident_patterns entries */
+#define CS_MAX_CONFIG_BYTES      (16u * 1024u * 1024u)  /**< a config or report file */
+#define CS_MAX_LIST_BYTES        (256u * 1024u * 1024u) /**< a resolver list file */
+#define CS_MAX_LIST_LINE         1024                   /**< one line of a resolver list file */
+#define CS_MAX_REPLY             65535                  /**< one DNS message */
+#define CS_EDNS_UDP_SIZE         1232 /**< advertised EDNS buffer (DNS flag day 2020) */
+#define CS_MAX_TIMEOUT_MS        60000u
+#define CS_MAX_RETRIES           10u
+#define CS_MAX_CONCURRENCY       100000u
+#define CS_DETAIL_MAX            192 /**< a detail or error text in a finding or truth row */

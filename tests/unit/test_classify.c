@@ -190,30 +190,48 @@ static const struct row rows[] = {
 	  CS_VERDICT_MALFORMED,
 	  false,
 	  0 },
-	{ "SERVFAIL cured by CD=1 (NOERROR)",
+	{ "SERVFAIL cured by CD=1 (NOERROR): heals with the CD=1 data's TTL",
 	  T_EXISTS,
-	  { .main = { ANSWER(2) }, .cd_probed = true, .cd = { ANSWER(0), .has_data = true } },
+	  { .main = { ANSWER(2) },
+	    .cd_probed = true,
+	    .cd = { ANSWER(0), .has_data = true, .answer_ttl_s = 55 } },
 	  CS_VERDICT_SERVFAIL_DNSSEC,
-	  false,
-	  0 },
+	  true,
+	  55 },
+	{ "SERVFAIL cured by CD=1, EDE 6 agrees",
+	  T_EXISTS,
+	  { .main = { ANSWER(2), .n_ede = 1, .ede = { { 6, "" } } },
+	    .cd_probed = true,
+	    .cd = { ANSWER(0), .has_data = true, .answer_ttl_s = 10 } },
+	  CS_VERDICT_SERVFAIL_DNSSEC,
+	  true,
+	  10 },
 	{ "SERVFAIL cured by CD=1 (NXDOMAIN: bogus denial)",
 	  T_EXISTS,
 	  { .main = { ANSWER(2) }, .cd_probed = true, .cd = { ANSWER(3) } },
 	  CS_VERDICT_SERVFAIL_DNSSEC,
 	  false,
 	  0 },
-	{ "SERVFAIL with EDE 7 and no CD=1 answer",
+	{ "SERVFAIL with EDE 7 and no CD=1 answer: EDE never decides",
 	  T_EXISTS,
 	  { .main = { ANSWER(2), .n_ede = 1, .ede = { { 7, "6GJV" } } },
 	    .cd_probed = true,
 	    .cd = { .outcome = CS_OUTCOME_TIMEOUT } },
-	  CS_VERDICT_SERVFAIL_DNSSEC,
+	  CS_VERDICT_SERVFAIL,
 	  false,
 	  0 },
-	{ "SERVFAIL with EDE 12 (NSEC missing)",
+	{ "SERVFAIL with EDE 12 (NSEC missing), no CD=1 query",
 	  T_EXISTS,
 	  { .main = { ANSWER(2), .n_ede = 1, .ede = { { 12, "" } } } },
-	  CS_VERDICT_SERVFAIL_DNSSEC,
+	  CS_VERDICT_SERVFAIL,
+	  false,
+	  0 },
+	{ "SERVFAIL with EDE 7 that persists with CD=1: the resolver's own cached error",
+	  T_EXISTS,
+	  { .main = { ANSWER(2), .n_ede = 1, .ede = { { 7, "" } } },
+	    .cd_probed = true,
+	    .cd = { ANSWER(2) } },
+	  CS_VERDICT_SERVFAIL_CACHED,
 	  false,
 	  0 },
 	{ "SERVFAIL with EDE 13 (cached error)",
@@ -246,9 +264,67 @@ static const struct row rows[] = {
 	  CS_VERDICT_SERVFAIL,
 	  false,
 	  0 },
-	{ "SERVFAIL for data bogus at the source is right",
+	{ "SERVFAIL for data bogus at the source, held with CD=1: purge after the fix",
 	  T_BOGUS,
-	  { .main = { ANSWER(2) }, .cd_probed = true, .cd = { ANSWER(0), .has_data = true } },
+	  { .main = { ANSWER(2) },
+	    .cd_probed = true,
+	    .cd = { ANSWER(0), .has_data = true, .answer_ttl_s = 3600 } },
+	  CS_VERDICT_SERVFAIL_DNSSEC,
+	  true,
+	  3600 },
+	{ "SERVFAIL for data bogus at the source, no CD=1 answer: what a validator must say",
+	  T_BOGUS,
+	  { .main = { ANSWER(2) }, .cd_probed = true, .cd = { .outcome = CS_OUTCOME_TIMEOUT } },
+	  CS_VERDICT_OK,
+	  false,
+	  0 },
+	{ "SERVFAIL with EDE 13 for data bogus at the source",
+	  T_BOGUS,
+	  { .main = { ANSWER(2), .n_ede = 1, .ede = { { 13, "" } } } },
+	  CS_VERDICT_OK,
+	  false,
+	  0 },
+	{ "data without AD whose RRSIG fails against the zone keys",
+	  T_EXISTS,
+	  { .main = { ANSWER(0), .has_data = true, .answer_ttl_s = 900, .has_rrsig = true,
+		      .sig = { .state = CS_SIG_BOGUS,
+			       .key_tag = 12345,
+			       .algorithm = 13,
+			       .reason = "Bogus DNSSEC signature" } } },
+	  CS_VERDICT_BOGUS_DATA,
+	  true,
+	  900 },
+	{ "data with AD whose RRSIG fails (a lying validator)",
+	  T_EXISTS,
+	  { .main = { ANSWER(0), .ad = true, .has_data = true, .answer_ttl_s = 5,
+		      .sig = { .state = CS_SIG_BOGUS } } },
+	  CS_VERDICT_BOGUS_DATA,
+	  true,
+	  5 },
+	{ "zone SOA with a bad RRSIG (the 2009 interim zone) from a non-validator",
+	  T_SOA,
+	  { .main = { ANSWER(0), .has_data = true, .answer_ttl_s = 3500, .has_soa = true,
+		      .soa_in_answer = true, .soa_owner = ZONE, .soa_serial = SERIAL,
+		      .soa_ttl_s = 3500, .sig = { .state = CS_SIG_BOGUS } } },
+	  CS_VERDICT_BOGUS_DATA,
+	  true,
+	  3500 },
+	{ "data without AD whose RRSIG verifies: ok, not validating",
+	  T_EXISTS,
+	  { .main = { ANSWER(0), .has_data = true, .answer_ttl_s = 900,
+		      .sig = { .state = CS_SIG_VALID } } },
+	  CS_VERDICT_OK,
+	  false,
+	  0 },
+	{ "data of a signed zone without RRSIGs: not judged bogus",
+	  T_EXISTS,
+	  { .main = { ANSWER(0), .has_data = true, .sig = { .state = CS_SIG_MISSING } } },
+	  CS_VERDICT_OK,
+	  false,
+	  0 },
+	{ "data signed by another zone: keys unknown, not judged",
+	  T_EXISTS,
+	  { .main = { ANSWER(0), .has_data = true, .sig = { .state = CS_SIG_OTHER_SIGNER } } },
 	  CS_VERDICT_OK,
 	  false,
 	  0 },
@@ -350,14 +426,116 @@ static void test_classify_every_verdict_has_a_row(void **state)
 		seen[rows[i].want] = true;
 	}
 	for (unsigned v = 0; v < CS_VERDICT_COUNT; v++) {
-		/* bogus_data needs RRSIG checks against truth's DNSKEYs (DNSSEC diagnosis). */
-		if (v == CS_VERDICT_BOGUS_DATA) {
-			continue;
-		}
 		if (!seen[v]) {
 			fail_msg("verdict %s has no row", cs_verdict_name((enum cs_verdict)v));
 		}
 	}
+}
+
+/* The RRSIG that decided bogus_data is named, with the key tag and ldns's reason. */
+static void test_classify_bogus_data_names_the_signature(void **state)
+{
+	(void)state;
+	struct cs_truth_name tn = T_SOA;
+	struct cs_observation obs = {
+		.main = { ANSWER(0), .has_data = true, .answer_ttl_s = 3500, .has_soa = true,
+			  .soa_in_answer = true, .soa_owner = ZONE, .soa_serial = BAD_SERIAL,
+			  .soa_ttl_s = 3500,
+			  .sig = { .state = CS_SIG_BOGUS,
+				   .key_tag = 4711,
+				   .algorithm = 13,
+				   .reason = "Bogus DNSSEC signature" } },
+	};
+	struct cs_finding f;
+	assert_int_equal(cs_classify(&ctx, &tn, &obs, &f), CS_VERDICT_BOGUS_DATA);
+	assert_int_equal(f.sig.state, CS_SIG_BOGUS);
+	assert_int_equal(f.sig.key_tag, 4711);
+	assert_non_null(strstr(f.detail, "key tag 4711, algorithm 13: Bogus DNSSEC signature"));
+	assert_non_null(strstr(f.detail, "(no AD)"));
+	assert_true(f.not_validating);
+
+	/* the CD=1 data of a SERVFAIL carries its check into the finding */
+	struct cs_truth_name te = T_EXISTS;
+	struct cs_observation sf = {
+		.main = { ANSWER(2) },
+		.cd_probed = true,
+		.cd = { ANSWER(0), .has_data = true, .answer_ttl_s = 60,
+			.sig = { .state = CS_SIG_VALID, .key_tag = 99 } },
+	};
+	assert_int_equal(cs_classify(&ctx, &te, &sf, &f), CS_VERDICT_SERVFAIL_DNSSEC);
+	assert_int_equal(f.sig.state, CS_SIG_VALID);
+	assert_non_null(strstr(f.detail, "validates against the zone's keys (key tag 99)"));
+	assert_non_null(strstr(f.detail, "the resolver's own"));
+}
+
+/* known_bad_serial is flagged wherever the served SOA carries one: negative answers and the
+ * zone SOA itself. */
+static void test_classify_known_bad_serial_flag(void **state)
+{
+	(void)state;
+	struct cs_truth_name tn = T_EXISTS;
+	struct cs_observation nx = {
+		.main = { ANSWER(3), .has_soa = true, .soa_owner = ZONE, .soa_ttl_s = 100,
+			  .soa_serial = BAD_SERIAL },
+	};
+	struct cs_finding f;
+	assert_int_equal(cs_classify(&ctx, &tn, &nx, &f), CS_VERDICT_CACHED_NXDOMAIN);
+	assert_true(f.known_bad_serial);
+	nx.main.soa_serial = OLD_SERIAL;
+	cs_classify(&ctx, &tn, &nx, &f);
+	assert_false(f.known_bad_serial);
+
+	struct cs_truth_name soa = T_SOA;
+	struct cs_observation so = {
+		.main = { ANSWER(0), .ad = true, .has_data = true, .has_soa = true,
+			  .soa_in_answer = true, .soa_owner = ZONE, .soa_serial = BAD_SERIAL,
+			  .soa_ttl_s = 10 },
+	};
+	assert_int_equal(cs_classify(&ctx, &soa, &so, &f), CS_VERDICT_BAD_SERIAL);
+	assert_true(f.known_bad_serial);
+}
+
+/* Incident signatures: names in served data that end in a defect pattern. */
+static void test_classify_defect_patterns(void **state)
+{
+	(void)state;
+	static const char *const patterns[] = { "se.se." };
+	struct cs_classify_ctx pctx = ctx;
+	pctx.defect_suffixes = patterns;
+	pctx.n_defect_suffixes = 1;
+	struct cs_truth_name tn = {
+		.name = "shop1.se.", .type = 2, .exists = true, .has_type = true
+	};
+	struct cs_observation obs = {
+		.main = { ANSWER(0), .has_data = true, .answer_count = 2,
+			  .answers = { "ns1.shop1.se.", "ns2.shop1.se.se." } },
+	};
+	struct cs_finding f;
+	cs_classify(&pctx, &tn, &obs, &f);
+	assert_string_equal(f.defect, "ns2.shop1.se.se.");
+	assert_non_null(strstr(f.detail, "ends in se.se.: a known defect pattern"));
+
+	/* a label boundary is needed: "xse.se." is not "se.se." */
+	(void)cs_strlcpy(obs.main.answers[1], "ns2.shop1.xse.se.", CS_ANSWER_TEXT_MAX);
+	cs_classify(&pctx, &tn, &obs, &f);
+	assert_string_equal(f.defect, "");
+
+	/* words of rdata (an SOA's names, an MX target) and a followed CNAME count too */
+	tn.type = 6;
+	obs.main.answer_count = 1;
+	(void)cs_strlcpy(obs.main.answers[0], "ns1.se.se. hostmaster.se. 1 2 3 4 5",
+			 CS_ANSWER_TEXT_MAX);
+	cs_classify(&pctx, &tn, &obs, &f);
+	assert_string_equal(f.defect, "ns1.se.se.");
+	obs.main.answer_count = 0;
+	obs.main.has_data = false;
+	(void)cs_strlcpy(obs.main.cname_target, "www.se.se.", CS_NAME_STR_MAX);
+	cs_classify(&pctx, &tn, &obs, &f);
+	assert_string_equal(f.defect, "www.se.se.");
+
+	/* no patterns, no flag */
+	cs_classify(&ctx, &tn, &obs, &f);
+	assert_string_equal(f.defect, "");
 }
 
 static void test_classify_flags_stale_and_not_validating(void **state)
@@ -541,6 +719,9 @@ int main(void)
 		cmocka_unit_test(test_classify_flags_stale_and_not_validating),
 		cmocka_unit_test(test_classify_detail_names_soa_and_bad_serial),
 		cmocka_unit_test(test_classify_out_of_range_ede_count_is_bounded),
+		cmocka_unit_test(test_classify_bogus_data_names_the_signature),
+		cmocka_unit_test(test_classify_known_bad_serial_flag),
+		cmocka_unit_test(test_classify_defect_patterns),
 		cmocka_unit_test(test_status_of),
 		cmocka_unit_test(test_names_round_trip),
 		cmocka_unit_test(test_purge_and_unjudged_sets),
