@@ -1857,10 +1857,10 @@ static enum cs_errc apply_patterns(struct loader *ld, const struct field *f, con
 		if (rc != CS_OK) {
 			return rc;
 		}
+		cfg->n_incident_patterns = i + 1; /* owned from here, even if rejected below */
 		if (strcmp(cfg->incident_patterns[i], ".") == 0) {
 			return fail(ld, child, "the root \".\" would match every name");
 		}
-		cfg->n_incident_patterns = i + 1;
 	}
 	return CS_OK;
 }

@@ -323,6 +323,16 @@ static void test_config_load_full_every_field(void **state)
 	assert_int_equal(cfg->truth.n_authorities, 0);
 
 	assert_int_equal(cfg->n_bad_serials, 3);
+	/* incident patterns are names, normalised */
+	assert_int_equal(cfg->n_incident_patterns, 2);
+	assert_string_equal(cfg->incident_patterns[0], "se.se.");
+	assert_string_equal(cfg->incident_patterns[1], "se.se.nu.");
+	{
+		const char *pats[4];
+		char buf[2 * CS_NAME_STR_MAX];
+		assert_int_equal(cs_config_incident_patterns(cfg, pats, 4, buf, sizeof(buf)), 2);
+		assert_string_equal(pats[1], "se.se.nu.");
+	}
 	assert_int_equal(cfg->bad_serials[0], 2009101201u);
 	assert_int_equal(cfg->bad_serials[1], 0);
 	assert_int_equal(cfg->bad_serials[2], UINT32_MAX);
@@ -437,6 +447,13 @@ static void test_config_load_minimal_defaults(void **state)
 	assert_null(cfg->truth.root_hints);
 	assert_null(cfg->truth.authorities);
 	assert_int_equal(cfg->n_bad_serials, 0);
+	/* without incident_patterns the zone written twice stands in */
+	{
+		const char *pats[4];
+		char buf[2 * CS_NAME_STR_MAX];
+		assert_int_equal(cs_config_incident_patterns(cfg, pats, 4, buf, sizeof(buf)), 1);
+		assert_string_equal(pats[0], "se.se.");
+	}
 	assert_int_equal(cfg->limits.timeout_ms, 2000);
 	assert_int_equal(cfg->limits.retries, 2);
 	assert_int_equal(cfg->limits.concurrency, 256);
