@@ -309,6 +309,19 @@ static enum cs_verdict judge_soa(const struct cs_classify_ctx *ctx, const struct
 	return set(f, CS_VERDICT_OK);
 }
 
+/* A negative answer that matches truth is right, unless the SOA that came with it is one
+ * of the known-bad serials: then the resolver still holds the incident's zone apex. */
+static enum cs_verdict judge_true_negative(const struct cs_classify_ctx *ctx,
+					   const struct cs_reply_facts *r, struct cs_finding *f)
+{
+	if (r->has_soa && serial_is_bad(ctx, r->soa_serial)) {
+		detail(f, "a true negative answer, but from the known-bad zone");
+		negative_ttl(ctx, r, f);
+		return set(f, CS_VERDICT_BAD_SERIAL);
+	}
+	return set(f, CS_VERDICT_OK);
+}
+
 static enum cs_verdict judge_noerror(const struct cs_classify_ctx *ctx,
 				     const struct cs_truth_name *tn, const struct cs_reply_facts *r,
 				     struct cs_finding *f)
@@ -361,7 +374,7 @@ static enum cs_verdict judge_noerror(const struct cs_classify_ctx *ctx,
 		detail(f, "serves data of a type the authorities do not have");
 		return set(f, CS_VERDICT_WRONG_DATA);
 	}
-	return set(f, CS_VERDICT_OK);
+	return judge_true_negative(ctx, r, f);
 }
 
 static enum cs_verdict judge_answer(const struct cs_classify_ctx *ctx,
@@ -380,7 +393,7 @@ static enum cs_verdict judge_answer(const struct cs_classify_ctx *ctx,
 		return judge_servfail(tn, obs, f);
 	case CS_RCODE_NXDOMAIN:
 		if (!tn->exists) {
-			return set(f, CS_VERDICT_OK);
+			return judge_true_negative(ctx, r, f);
 		}
 		detail(f, "NXDOMAIN for a name that exists");
 		negative_ttl(ctx, r, f);
