@@ -380,6 +380,18 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	struct probe *p = arg;
 	(void)fd;
 	(void)what;
+	/* A reply may sit unread in the socket: with thousands of probes in flight the loop can
+	 * run this timer before the read event of the same round. Read it before giving up. */
+	if (!p->tcp && p->fd >= 0) {
+		const int fd_before = p->fd;
+		const enum phase phase_before = p->phase;
+		const unsigned attempts_before = p->attempts;
+		on_udp(p->fd, EV_READ, p);
+		if (p->fd != fd_before || p->phase != phase_before ||
+		    p->attempts != attempts_before || p->tcp) {
+			return; /* the reply ended the attempt */
+		}
+	}
 	uint64_t now = now_ms(p->eng);
 	close_attempt(p);
 	if (now + 1 >= p->deadline_ms || p->attempts > p->eng->limits.retries) {
