@@ -33,6 +33,8 @@ static enum cs_errc probe_all(struct event_base *base, const struct cs_config *c
 				.transport = cfg->resolvers[r].transport,
 				.cd_followup = true,
 				.keys = keys,
+				.tls_auth_name = cfg->resolvers[r].tls_auth_name,
+				.tls_ca_file = cfg->resolvers[r].tls_ca_file,
 			};
 			cs_report_probe_name(cfg, i, &spec.qname, &spec.qtype);
 			rc = cs_engine_add(eng, &spec, &obs[r * n + i], err);

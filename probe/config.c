@@ -560,6 +560,8 @@ static void resolver_free(struct cs_resolver *r)
 	cs_free(r->operator_name);
 	cs_free(r->contact);
 	cs_free(r->software);
+	cs_free(r->tls_auth_name);
+	cs_free(r->tls_ca_file);
 	purge_free(&r->purge);
 }
 
@@ -1132,6 +1134,7 @@ static enum cs_errc check_url(struct loader *ld, const struct field *f, const ch
 static const struct choice transports[] = {
 	{ "udp", CS_TRANSPORT_UDP },
 	{ "tcp", CS_TRANSPORT_TCP },
+	{ "tls", CS_TRANSPORT_TLS },
 	{ NULL, 0 },
 };
 
@@ -1507,6 +1510,25 @@ static enum cs_errc apply_purge(struct loader *ld, const struct field *f, const 
 
 /* --- resolvers --- */
 
+static enum cs_errc apply_tls_auth_name(struct loader *ld, const struct field *f, const char *where,
+					const struct fval *val, void *target)
+{
+	(void)f;
+	struct cs_resolver *r = target;
+	char *name = NULL;
+	enum cs_errc rc = take_domain(ld, where, val->s, &name);
+	if (rc != CS_OK) {
+		return rc;
+	}
+	/* certificates name hosts without the root's dot */
+	size_t n = strlen(name);
+	if (n > 1 && name[n - 1] == '.') {
+		name[n - 1] = '\0';
+	}
+	replace_str(&r->tls_auth_name, name);
+	return CS_OK;
+}
+
 static const struct field resolver_fields[] = {
 	{ "id", FT_STRING, F_REQUIRED, "an id of 1..128 printable characters without spaces",
 	  .check = check_id, .store = ST_STR, .off = offsetof(struct cs_resolver, id) },
@@ -1514,8 +1536,12 @@ static const struct field resolver_fields[] = {
 	  .check = check_address, .store = ST_STR, .off = offsetof(struct cs_resolver, address) },
 	{ "port", FT_INT, 0, NULL, .min = 1, .max = 65535, .store = ST_U16,
 	  .off = offsetof(struct cs_resolver, port) },
-	{ "transport", FT_STRING, 0, "\"udp\" or \"tcp\"", .choices = transports,
+	{ "transport", FT_STRING, 0, "\"udp\", \"tcp\" or \"tls\"", .choices = transports,
 	  .apply = apply_transport },
+	{ "tls_auth_name", FT_STRING, 0, "a host name the resolver's certificate carries",
+	  .apply = apply_tls_auth_name },
+	{ "tls_ca_file", FT_STRING, 0, "a file name", .store = ST_PATH,
+	  .off = offsetof(struct cs_resolver, tls_ca_file) },
 	{ "operator", FT_STRING, 0, "a string", .store = ST_STR,
 	  .off = offsetof(struct cs_resolver, operator_name) },
 	{ "contact", FT_STRING, 0, "a string", .store = ST_STR,
@@ -1553,6 +1579,16 @@ static enum cs_errc apply_resolvers(struct loader *ld, const struct field *f, co
 		enum cs_errc rc = walk(ld, child, item, resolver_fields, r);
 		if (rc != CS_OK) {
 			return rc;
+		}
+		/* RFC 7858 §3.1: DNS over TLS listens on 853 */
+		if (r->transport == CS_TRANSPORT_TLS && json_object_get(item, "port") == NULL) {
+			r->port = 853;
+		}
+		if (r->transport != CS_TRANSPORT_TLS &&
+		    (r->tls_auth_name != NULL || r->tls_ca_file != NULL)) {
+			return fail(ld, child,
+				    "\"tls_auth_name\" and \"tls_ca_file\" need \"transport\": "
+				    "\"tls\"");
 		}
 	}
 	ld->n_json_resolvers = cfg->n_resolvers;
@@ -1863,6 +1899,16 @@ static enum cs_errc apply_patterns(struct loader *ld, const struct field *f, con
 		}
 	}
 	return CS_OK;
+}
+
+const char *cs_transport_name(enum cs_transport t)
+{
+	for (const struct choice *c = transports; c->name != NULL; c++) {
+		if (c->value == (int)t) {
+			return c->name;
+		}
+	}
+	return "udp";
 }
 
 size_t cs_config_incident_patterns(const struct cs_config *cfg, const char **out, size_t max,

@@ -23,6 +23,7 @@
 #include <cachesweep/engine.h>
 #include <cachesweep/log.h>
 
+#include "tls.h"
 #include "transport.h"
 #include "wire.h"
 
@@ -42,6 +43,18 @@ struct rstate {
 	uint64_t refill_ms;
 	bool in_ring;
 	struct rstate *ring_next;
+};
+
+enum tcp_state {
+	TCP_CONNECTING = 0,
+	TCP_HANDSHAKE,
+	TCP_WRITING,
+	TCP_READING
+};
+
+struct tls_ctx_slot {
+	char *ca_file; /* NULL = the system's CAs */
+	struct cs_tls_ctx *ctx;
 };
 
 struct probe {
@@ -70,7 +83,12 @@ struct probe {
 	unsigned ignored;
 	char last_ignored[CS_DETAIL_MAX];
 
-	/* TCP: 2-byte length prefix (RFC 1035 §4.2.2) */
+	/* TCP (and TLS on it): 2-byte length prefix (RFC 1035 §4.2.2, RFC 7858 §3.3) */
+	enum tcp_state tcp_state;
+	const char *tls_auth_name; /* borrowed; NULL = verify the address */
+	const char *tls_ca_file;   /* borrowed; NULL = the system's CAs */
+	bool tls_wanted;
+	struct cs_tls *tls;
 	size_t tcp_sent;
 	uint8_t tcp_len[2];
 	size_t tcp_have;
@@ -80,6 +98,8 @@ struct probe {
 
 struct cs_engine {
 	struct event_base *base;
+	struct tls_ctx_slot *tls_ctx; /* one per CA file, made at first use */
+	size_t n_tls_ctx;
 	const struct cs_clock *clock;
 	struct cs_probe_limits limits;
 	size_t n_resolvers;
@@ -124,6 +144,9 @@ static void close_attempt(struct probe *p)
 	if (p->ev_timer != NULL) {
 		event_del(p->ev_timer);
 	}
+	cs_tls_free(p->tls);
+	p->tls = NULL;
+	p->tcp_state = TCP_CONNECTING;
 	cs_tp_close(p->fd);
 	p->fd = -1;
 	cs_free(p->tcp_buf);
@@ -300,55 +323,182 @@ static void tcp_want(struct probe *p, short what)
 	event_add(p->ev_io, NULL);
 }
 
+/* The TLS context for this probe's CA file, made at first use and shared. */
+static struct cs_tls_ctx *tls_ctx_for(struct probe *p, char *why, size_t why_size)
+{
+	struct cs_engine *eng = p->eng;
+	for (size_t i = 0; i < eng->n_tls_ctx; i++) {
+		const char *have = eng->tls_ctx[i].ca_file;
+		if ((have == NULL && p->tls_ca_file == NULL) ||
+		    (have != NULL && p->tls_ca_file != NULL && strcmp(have, p->tls_ca_file) == 0)) {
+			return eng->tls_ctx[i].ctx;
+		}
+	}
+	struct cs_error err = { 0 };
+	struct cs_tls_ctx *ctx = NULL;
+	if (cs_tls_ctx_new(p->tls_ca_file, &ctx, &err) != CS_OK) {
+		(void)cs_strlcpy(why, err.msg, why_size);
+		return NULL;
+	}
+	struct tls_ctx_slot *slots =
+		cs_reallocarray(eng->tls_ctx, eng->n_tls_ctx + 1, sizeof(*slots));
+	char *ca = p->tls_ca_file != NULL ? cs_strdup(p->tls_ca_file) : NULL;
+	if (slots != NULL) {
+		eng->tls_ctx = slots;
+	}
+	if (slots == NULL || (p->tls_ca_file != NULL && ca == NULL)) {
+		cs_free(ca);
+		cs_tls_ctx_free(ctx);
+		(void)cs_strlcpy(why, "out of memory for a TLS context", why_size);
+		return NULL;
+	}
+	slots[eng->n_tls_ctx].ca_file = ca;
+	slots[eng->n_tls_ctx].ctx = ctx;
+	eng->n_tls_ctx++;
+	return ctx;
+}
+
+/* One step of the stream: through TLS when the probe has it, else the socket. AGAIN means
+ * "wait for *want". */
+static enum cs_tp_rc stream_io(struct probe *p, bool write, uint8_t *buf, size_t len, size_t *n,
+			       short *want, char *why, size_t why_size)
+{
+	int e = 0;
+	*want = write ? EV_WRITE : EV_READ;
+	if (p->tls == NULL) {
+		enum cs_tp_rc rc = write ? cs_tp_send(p->fd, buf, len, n, &e)
+					 : cs_tp_read(p->fd, buf, len, n, &e);
+		if (rc == CS_TP_FAIL) {
+			(void)cs_snprintf(why, why_size, "TCP %s: %s", write ? "send" : "read",
+					  strerror(e));
+		}
+		return rc;
+	}
+	enum cs_tls_rc rc = write ? cs_tls_write(p->tls, buf, len, n, why, why_size)
+				  : cs_tls_read(p->tls, buf, len, n, why, why_size);
+	switch (rc) {
+	case CS_TLS_OK:
+		return CS_TP_OK;
+	case CS_TLS_CLOSED:
+		*n = 0;
+		return CS_TP_OK;
+	case CS_TLS_WANT_READ:
+		*want = EV_READ;
+		return CS_TP_AGAIN;
+	case CS_TLS_WANT_WRITE:
+		*want = EV_WRITE;
+		return CS_TP_AGAIN;
+	case CS_TLS_FAIL:
+	default:
+		return CS_TP_FAIL;
+	}
+}
+
+/* Connected: start TLS on the socket. False when the phase ended. */
+static bool tls_begin(struct probe *p)
+{
+	char why[CS_DETAIL_MAX];
+	struct cs_tls_ctx *ctx = tls_ctx_for(p, why, sizeof(why));
+	if (ctx == NULL) {
+		fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
+		return false;
+	}
+	struct cs_error err = { 0 };
+	if (cs_tls_new(ctx, p->fd, p->tls_auth_name, p->address, &p->tls, &err) != CS_OK) {
+		(void)cs_strlcpy(why, err.msg, sizeof(why));
+		fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
+		return false;
+	}
+	return true;
+}
+
 static void on_tcp(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe *p = arg;
+	char why[CS_DETAIL_MAX];
+	short want = 0;
 	int e = 0;
 	(void)fd;
-	if (what & EV_WRITE) {
-		if (p->tcp_sent == 0 && cs_tp_tcp_connected(p->fd, &e) == CS_TP_FAIL) {
+	(void)what;
+	if (p->tcp_state == TCP_CONNECTING) {
+		if (cs_tp_tcp_connected(p->fd, &e) == CS_TP_FAIL) {
 			fail_phase(p, CS_OUTCOME_UNREACHABLE, "TCP connect: %s", strerror(e));
 			return;
 		}
+		if (p->tls_wanted && !tls_begin(p)) {
+			return;
+		}
+		p->tcp_state = p->tls != NULL ? TCP_HANDSHAKE : TCP_WRITING;
+	}
+	if (p->tcp_state == TCP_HANDSHAKE) {
+		switch (cs_tls_handshake(p->tls, why, sizeof(why))) {
+		case CS_TLS_OK:
+			p->tcp_state = TCP_WRITING;
+			break;
+		case CS_TLS_WANT_READ:
+			tcp_want(p, EV_READ | EV_PERSIST);
+			return;
+		case CS_TLS_WANT_WRITE:
+			tcp_want(p, EV_WRITE | EV_PERSIST);
+			return;
+		case CS_TLS_CLOSED:
+		case CS_TLS_FAIL:
+		default:
+			fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
+			return;
+		}
+	}
+	if (p->tcp_state == TCP_WRITING) {
 		/* length prefix and message in one buffer keeps the write simple */
 		uint8_t *out = p->eng->rxbuf;
 		out[0] = (uint8_t)(p->wire_len >> 8);
 		out[1] = (uint8_t)(p->wire_len & 0xff);
 		memcpy(out + 2, p->wire, p->wire_len);
 		size_t total = p->wire_len + 2;
-		size_t sent = 0;
-		enum cs_tp_rc rc =
-			cs_tp_send(p->fd, out + p->tcp_sent, total - p->tcp_sent, &sent, &e);
-		if (rc == CS_TP_FAIL) {
-			fail_phase(p, CS_OUTCOME_UNREACHABLE, "TCP send: %s", strerror(e));
-			return;
+		while (p->tcp_sent < total) {
+			size_t sent = 0;
+			enum cs_tp_rc rc =
+				stream_io(p, true, out + p->tcp_sent, total - p->tcp_sent, &sent,
+					  &want, why, sizeof(why));
+			if (rc == CS_TP_FAIL) {
+				fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
+				return;
+			}
+			if (rc == CS_TP_AGAIN) {
+				tcp_want(p, (short)(want | EV_PERSIST));
+				return;
+			}
+			p->tcp_sent += sent;
 		}
-		p->tcp_sent += sent;
-		if (p->tcp_sent < total) {
-			return;
-		}
+		p->tcp_state = TCP_READING;
 		tcp_want(p, EV_READ | EV_PERSIST);
-		return;
+		if (p->tls == NULL) {
+			return; /* nothing to read yet; TLS may have buffered data: read on */
+		}
 	}
 	for (;;) {
 		size_t got = 0;
 		enum cs_tp_rc rc;
 		if (p->tcp_need == 0) {
-			rc = cs_tp_read(p->fd, p->tcp_len + p->tcp_have, 2 - p->tcp_have, &got, &e);
+			rc = stream_io(p, false, p->tcp_len + p->tcp_have, 2 - p->tcp_have, &got,
+				       &want, why, sizeof(why));
 		} else {
-			rc = cs_tp_read(p->fd, p->tcp_buf + p->tcp_have, p->tcp_need - p->tcp_have,
-					&got, &e);
+			rc = stream_io(p, false, p->tcp_buf + p->tcp_have,
+				       p->tcp_need - p->tcp_have, &got, &want, why, sizeof(why));
 		}
 		if (rc == CS_TP_AGAIN) {
+			if (want != EV_READ) {
+				tcp_want(p, (short)(want | EV_PERSIST));
+			}
 			return;
 		}
 		if (rc == CS_TP_FAIL) {
-			fail_phase(p, CS_OUTCOME_UNREACHABLE, "TCP read: %s", strerror(e));
+			fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
 			return;
 		}
 		if (got == 0) {
-			char why[96];
-			(void)cs_snprintf(why, sizeof(why), "TCP connection closed after %zu bytes",
+			(void)cs_snprintf(why, sizeof(why), "%s connection closed after %zu bytes",
+					  p->tls != NULL ? "TLS" : "TCP",
 					  p->tcp_have + (p->tcp_need ? 2 : 0));
 			fail_phase(p, CS_OUTCOME_MALFORMED, "%s", why);
 			return;
@@ -443,6 +593,8 @@ static void start_tcp(struct probe *p)
 {
 	int e = 0;
 	p->tcp = true;
+	p->tcp_state = TCP_CONNECTING;
+	p->tls_wanted = p->transport == CS_TRANSPORT_TLS;
 	if (!new_query(p)) {
 		return;
 	}
@@ -460,7 +612,7 @@ static void start_attempt(struct probe *p)
 	int e = 0;
 	size_t sent = 0;
 	p->attempts++;
-	if (p->transport == CS_TRANSPORT_TCP) {
+	if (p->transport == CS_TRANSPORT_TCP || p->transport == CS_TRANSPORT_TLS) {
 		start_tcp(p);
 		return;
 	}
@@ -661,6 +813,8 @@ enum cs_errc cs_engine_add(struct cs_engine *eng, const struct cs_probe_spec *sp
 	p->transport = spec->transport;
 	p->cd_followup = spec->cd_followup;
 	p->keys = spec->keys;
+	p->tls_auth_name = spec->tls_auth_name;
+	p->tls_ca_file = spec->tls_ca_file;
 	memset(obs, 0, sizeof(*obs));
 	if (cs_tp_addr(spec->address, spec->port, &p->to) != 0 ||
 	    cs_strlcpy(p->address, spec->address, sizeof(p->address)) != 0 ||
@@ -747,12 +901,18 @@ void cs_engine_free(struct cs_engine *eng)
 		if (p->ev_timer != NULL) {
 			event_free(p->ev_timer);
 		}
+		cs_tls_free(p->tls);
 		cs_tp_close(p->fd);
 		cs_free(p->tcp_buf);
 		cs_free(p->wire);
 		cs_free(p);
 	}
 	cs_free(eng->all);
+	for (size_t i = 0; i < eng->n_tls_ctx; i++) {
+		cs_free(eng->tls_ctx[i].ca_file);
+		cs_tls_ctx_free(eng->tls_ctx[i].ctx);
+	}
+	cs_free(eng->tls_ctx);
 	if (eng->ev_dispatch != NULL) {
 		event_free(eng->ev_dispatch);
 	}

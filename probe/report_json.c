@@ -162,8 +162,7 @@ static json_t *resolver_json(const struct cs_resolver_report *rr)
 	bool ok = o != NULL && put(o, "id", json_string(rr->id)) &&
 		  put(o, "address", json_string(rr->address)) &&
 		  put(o, "port", json_integer(rr->port)) &&
-		  put(o, "transport",
-		      json_string(rr->transport == CS_TRANSPORT_TCP ? "tcp" : "udp")) &&
+		  put(o, "transport", json_string(cs_transport_name(rr->transport))) &&
 		  put(o, "operator", str_or_null(rr->operator_name)) &&
 		  put(o, "contact", str_or_null(rr->contact)) &&
 		  put(o, "status", json_string(cs_status_name(rr->status))) &&

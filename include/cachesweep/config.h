@@ -23,6 +23,7 @@
 enum cs_transport {
 	CS_TRANSPORT_UDP = 0, /**< UDP, TCP when the reply is truncated */
 	CS_TRANSPORT_TCP,     /**< TCP only */
+	CS_TRANSPORT_TLS,     /**< DNS over TLS (RFC 7858), port 853 unless given */
 };
 
 enum cs_truth_mode {
@@ -69,6 +70,8 @@ struct cs_resolver {
 	char *address; /**< numeric IPv4 or IPv6 */
 	uint16_t port; /**< default 53 */
 	enum cs_transport transport;
+	char *tls_auth_name; /**< TLS: the name its certificate must carry; NULL: the address */
+	char *tls_ca_file;   /**< TLS: a private CA; NULL: the system's CAs */
 	char *operator_name; /**< "operator" in the config; NULL if unknown */
 	char *contact;
 	char *software; /**< hint: "unbound", "bind", "powerdns", "knot-resolver", or NULL */
@@ -124,6 +127,9 @@ CS_NODISCARD enum cs_errc cs_config_load(const char *path, struct cs_config **ou
 /** Load from a string (for tests and fuzzing); name is used in messages. */
 CS_NODISCARD enum cs_errc cs_config_load_string(const char *text, const char *name,
 						struct cs_config **out, struct cs_error *err);
+
+/** "udp", "tcp", "tls". */
+const char *cs_transport_name(enum cs_transport t);
 
 /**
  * The incident patterns in force: the config's, or else one built-in pattern, the zone

@@ -41,6 +41,10 @@ struct cs_probe_spec {
 	/** The zone's keys (dnssec.h), or NULL: data served without AD is checked against them
 	 *  (struct cs_sig_facts). Borrowed: must outlive cs_engine_run(). */
 	const struct cs_keyset *keys;
+	/** For CS_TRANSPORT_TLS (borrowed, must outlive cs_engine_run()): the name the
+	 *  certificate must carry (NULL: the address), and a CA file (NULL: the system's). */
+	const char *tls_auth_name;
+	const char *tls_ca_file;
 };
 
 /** Called when every probe of one resolver has ended (for streaming output). */

@@ -583,6 +583,27 @@ static void test_config_load_from_pipe(void **state)
 	close(fds[0]);
 }
 
+/* DNS over TLS: port 853 unless given, the name without the root's dot, the CA file
+ * relative to the config's directory. */
+static void test_config_tls(void **state)
+{
+	(void)state;
+	struct cs_config *cfg = NULL;
+	struct cs_error err = { 0 };
+	assert_int_equal(cs_config_load(DATA "/good/tls.json", &cfg, &err), CS_OK);
+	assert_int_equal(cfg->n_resolvers, 3);
+	assert_int_equal(cfg->resolvers[0].transport, CS_TRANSPORT_TLS);
+	assert_int_equal(cfg->resolvers[0].port, 853);
+	assert_string_equal(cfg->resolvers[0].tls_auth_name, "dns.example.net");
+	assert_null(cfg->resolvers[0].tls_ca_file);
+	assert_int_equal(cfg->resolvers[1].port, 8853);
+	assert_string_equal(cfg->resolvers[1].tls_ca_file, DATA "/good/ca.pem");
+	assert_int_equal(cfg->resolvers[2].transport, CS_TRANSPORT_UDP);
+	assert_int_equal(cfg->resolvers[2].port, 53);
+	assert_string_equal(cs_transport_name(CS_TRANSPORT_TLS), "tls");
+	cs_config_free(cfg);
+}
+
 static void test_config_load_io_errors(void **state)
 {
 	(void)state;
@@ -1109,6 +1130,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_list_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_load_io_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_load_from_pipe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_tls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_cli_additions, setup, teardown),
