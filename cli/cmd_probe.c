@@ -35,6 +35,7 @@ static enum cs_errc probe_all(struct event_base *base, const struct cs_config *c
 				.keys = keys,
 				.tls_auth_name = cfg->resolvers[r].tls_auth_name,
 				.tls_ca_file = cfg->resolvers[r].tls_ca_file,
+				.url = cfg->resolvers[r].url,
 			};
 			cs_report_probe_name(cfg, i, &spec.qname, &spec.qtype);
 			rc = cs_engine_add(eng, &spec, &obs[r * n + i], err);

@@ -562,6 +562,7 @@ static void resolver_free(struct cs_resolver *r)
 	cs_free(r->software);
 	cs_free(r->tls_auth_name);
 	cs_free(r->tls_ca_file);
+	cs_free(r->url);
 	purge_free(&r->purge);
 }
 
@@ -1135,6 +1136,7 @@ static const struct choice transports[] = {
 	{ "udp", CS_TRANSPORT_UDP },
 	{ "tcp", CS_TRANSPORT_TCP },
 	{ "tls", CS_TRANSPORT_TLS },
+	{ "https", CS_TRANSPORT_HTTPS },
 	{ NULL, 0 },
 };
 
@@ -1510,6 +1512,28 @@ static enum cs_errc apply_purge(struct loader *ld, const struct field *f, const 
 
 /* --- resolvers --- */
 
+static enum cs_errc apply_url(struct loader *ld, const struct field *f, const char *where,
+			      const struct fval *val, void *target)
+{
+	struct cs_resolver *r = target;
+	const char *u = val->s;
+	/* the rest is libcurl's to parse; here only what would surprise: another scheme, no host,
+	 * spaces or control characters */
+	bool ok = strncmp(u, "https://", 8) == 0 && u[8] != '\0' && u[8] != '/' && strlen(u) < 1024;
+	for (const char *c = u; ok && *c != '\0'; c++) {
+		ok = (unsigned char)*c > 0x20 && (unsigned char)*c < 0x7f;
+	}
+	if (!ok) {
+		return expected_str(ld, where, f->expect, u);
+	}
+	char *dup = cs_strdup(u);
+	if (dup == NULL) {
+		return oom(ld);
+	}
+	replace_str(&r->url, dup);
+	return CS_OK;
+}
+
 static enum cs_errc apply_tls_auth_name(struct loader *ld, const struct field *f, const char *where,
 					const struct fval *val, void *target)
 {
@@ -1536,8 +1560,9 @@ static const struct field resolver_fields[] = {
 	  .check = check_address, .store = ST_STR, .off = offsetof(struct cs_resolver, address) },
 	{ "port", FT_INT, 0, NULL, .min = 1, .max = 65535, .store = ST_U16,
 	  .off = offsetof(struct cs_resolver, port) },
-	{ "transport", FT_STRING, 0, "\"udp\", \"tcp\" or \"tls\"", .choices = transports,
-	  .apply = apply_transport },
+	{ "transport", FT_STRING, 0, "\"udp\", \"tcp\", \"tls\" or \"https\"",
+	  .choices = transports, .apply = apply_transport },
+	{ "url", FT_STRING, 0, "an https:// URL", .apply = apply_url },
 	{ "tls_auth_name", FT_STRING, 0, "a host name the resolver's certificate carries",
 	  .apply = apply_tls_auth_name },
 	{ "tls_ca_file", FT_STRING, 0, "a file name", .store = ST_PATH,
@@ -1584,11 +1609,21 @@ static enum cs_errc apply_resolvers(struct loader *ld, const struct field *f, co
 		if (r->transport == CS_TRANSPORT_TLS && json_object_get(item, "port") == NULL) {
 			r->port = 853;
 		}
-		if (r->transport != CS_TRANSPORT_TLS &&
-		    (r->tls_auth_name != NULL || r->tls_ca_file != NULL)) {
+		if (r->transport != CS_TRANSPORT_TLS && r->tls_auth_name != NULL) {
+			return fail(ld, child, "\"tls_auth_name\" needs \"transport\": \"tls\"%s",
+				    r->transport == CS_TRANSPORT_HTTPS
+					    ? " (for https the URL's host is the name)"
+					    : "");
+		}
+		if (r->transport != CS_TRANSPORT_TLS && r->transport != CS_TRANSPORT_HTTPS &&
+		    r->tls_ca_file != NULL) {
 			return fail(ld, child,
-				    "\"tls_auth_name\" and \"tls_ca_file\" need \"transport\": "
-				    "\"tls\"");
+				    "\"tls_ca_file\" needs \"transport\": \"tls\" or \"https\"");
+		}
+		if ((r->transport == CS_TRANSPORT_HTTPS) != (r->url != NULL)) {
+			return fail(ld, child,
+				    r->url != NULL ? "\"url\" needs \"transport\": \"https\""
+						   : "\"transport\": \"https\" needs a \"url\"");
 		}
 	}
 	ld->n_json_resolvers = cfg->n_resolvers;

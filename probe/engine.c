@@ -23,6 +23,7 @@
 #include <cachesweep/engine.h>
 #include <cachesweep/log.h>
 
+#include "doh.h"
 #include "tls.h"
 #include "transport.h"
 #include "wire.h"
@@ -89,6 +90,8 @@ struct probe {
 	const char *tls_ca_file;   /* borrowed; NULL = the system's CAs */
 	bool tls_wanted;
 	struct cs_tls *tls;
+	const char *url; /* borrowed: DNS over HTTPS */
+	struct cs_doh_req *doh_req;
 	size_t tcp_sent;
 	uint8_t tcp_len[2];
 	size_t tcp_have;
@@ -100,6 +103,7 @@ struct cs_engine {
 	struct event_base *base;
 	struct tls_ctx_slot *tls_ctx; /* one per CA file, made at first use */
 	size_t n_tls_ctx;
+	struct cs_doh *doh; /* made at the first DNS-over-HTTPS probe */
 	const struct cs_clock *clock;
 	struct cs_probe_limits limits;
 	size_t n_resolvers;
@@ -146,6 +150,8 @@ static void close_attempt(struct probe *p)
 	}
 	cs_tls_free(p->tls);
 	p->tls = NULL;
+	cs_doh_req_free(p->doh_req);
+	p->doh_req = NULL;
 	p->tcp_state = TCP_CONNECTING;
 	cs_tp_close(p->fd);
 	p->fd = -1;
@@ -578,7 +584,8 @@ static bool new_query(struct probe *p)
 	char why[CS_DETAIL_MAX];
 	struct cs_error err = { 0 };
 	evutil_secure_rng_get_bytes(&id, sizeof(id));
-	p->q.id = id;
+	/* RFC 8484 §4.1: DoH queries carry ID 0, so HTTP caches can share answers */
+	p->q.id = p->transport == CS_TRANSPORT_HTTPS ? 0 : id;
 	cs_free(p->wire);
 	p->wire = NULL;
 	if (cs_wire_build(&p->q, &p->wire, &p->wire_len, &err) != CS_OK) {
@@ -607,11 +614,48 @@ static void start_tcp(struct probe *p)
 	arm_timer(p->ev_timer, attempt_budget(p));
 }
 
+static void on_doh_done(void *arg, bool ok, const uint8_t *body, size_t len, const char *why)
+{
+	struct probe *p = arg;
+	if (!ok) {
+		fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
+		return;
+	}
+	(void)on_reply(p, body, len);
+}
+
+static void start_https(struct probe *p)
+{
+	struct cs_error err = { 0 };
+	char why[CS_DETAIL_MAX];
+	p->tcp = true; /* a stream: no UDP read-ahead, no TC fallback */
+	if (!new_query(p)) {
+		return;
+	}
+	if (p->eng->doh == NULL && cs_doh_new(p->eng->base, &p->eng->doh, &err) != CS_OK) {
+		(void)cs_strlcpy(why, err.msg, sizeof(why));
+		fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
+		return;
+	}
+	uint64_t budget = attempt_budget(p);
+	if (cs_doh_start(p->eng->doh, p->url, p->address, p->tls_ca_file, p->wire, p->wire_len,
+			 (uint32_t)budget, on_doh_done, p, &p->doh_req, &err) != CS_OK) {
+		(void)cs_strlcpy(why, err.msg, sizeof(why));
+		fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
+		return;
+	}
+	arm_timer(p->ev_timer, budget);
+}
+
 static void start_attempt(struct probe *p)
 {
 	int e = 0;
 	size_t sent = 0;
 	p->attempts++;
+	if (p->transport == CS_TRANSPORT_HTTPS) {
+		start_https(p);
+		return;
+	}
 	if (p->transport == CS_TRANSPORT_TCP || p->transport == CS_TRANSPORT_TLS) {
 		start_tcp(p);
 		return;
@@ -815,6 +859,12 @@ enum cs_errc cs_engine_add(struct cs_engine *eng, const struct cs_probe_spec *sp
 	p->keys = spec->keys;
 	p->tls_auth_name = spec->tls_auth_name;
 	p->tls_ca_file = spec->tls_ca_file;
+	p->url = spec->url;
+	if (p->transport == CS_TRANSPORT_HTTPS && p->url == NULL) {
+		cs_free(p);
+		return cs_error_set(err, CS_EINVAL, "DNS over HTTPS to %s needs a URL",
+				    spec->address);
+	}
 	memset(obs, 0, sizeof(*obs));
 	if (cs_tp_addr(spec->address, spec->port, &p->to) != 0 ||
 	    cs_strlcpy(p->address, spec->address, sizeof(p->address)) != 0 ||
@@ -902,6 +952,7 @@ void cs_engine_free(struct cs_engine *eng)
 			event_free(p->ev_timer);
 		}
 		cs_tls_free(p->tls);
+		cs_doh_req_free(p->doh_req);
 		cs_tp_close(p->fd);
 		cs_free(p->tcp_buf);
 		cs_free(p->wire);
@@ -913,6 +964,7 @@ void cs_engine_free(struct cs_engine *eng)
 		cs_tls_ctx_free(eng->tls_ctx[i].ctx);
 	}
 	cs_free(eng->tls_ctx);
+	cs_doh_free(eng->doh);
 	if (eng->ev_dispatch != NULL) {
 		event_free(eng->ev_dispatch);
 	}

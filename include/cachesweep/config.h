@@ -24,6 +24,7 @@ enum cs_transport {
 	CS_TRANSPORT_UDP = 0, /**< UDP, TCP when the reply is truncated */
 	CS_TRANSPORT_TCP,     /**< TCP only */
 	CS_TRANSPORT_TLS,     /**< DNS over TLS (RFC 7858), port 853 unless given */
+	CS_TRANSPORT_HTTPS,   /**< DNS over HTTPS (RFC 8484) to the resolver's url */
 };
 
 enum cs_truth_mode {
@@ -71,7 +72,8 @@ struct cs_resolver {
 	uint16_t port; /**< default 53 */
 	enum cs_transport transport;
 	char *tls_auth_name; /**< TLS: the name its certificate must carry; NULL: the address */
-	char *tls_ca_file;   /**< TLS: a private CA; NULL: the system's CAs */
+	char *tls_ca_file;   /**< TLS, HTTPS: a private CA; NULL: the system's CAs */
+	char *url;           /**< HTTPS: "https://host[:port]/path"; host pinned to address */
 	char *operator_name; /**< "operator" in the config; NULL if unknown */
 	char *contact;
 	char *software; /**< hint: "unbound", "bind", "powerdns", "knot-resolver", or NULL */
@@ -128,7 +130,7 @@ CS_NODISCARD enum cs_errc cs_config_load(const char *path, struct cs_config **ou
 CS_NODISCARD enum cs_errc cs_config_load_string(const char *text, const char *name,
 						struct cs_config **out, struct cs_error *err);
 
-/** "udp", "tcp", "tls". */
+/** "udp", "tcp", "tls", "https". */
 const char *cs_transport_name(enum cs_transport t);
 
 /**

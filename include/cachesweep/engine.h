@@ -45,6 +45,9 @@ struct cs_probe_spec {
 	 *  certificate must carry (NULL: the address), and a CA file (NULL: the system's). */
 	const char *tls_auth_name;
 	const char *tls_ca_file;
+	/** For CS_TRANSPORT_HTTPS (borrowed): the DoH URL; its host is pinned to address.
+	 *  tls_ca_file applies too. */
+	const char *url;
 };
 
 /** Called when every probe of one resolver has ended (for streaming output). */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# DNS over TLS against a real Unbound with a private CA: the certificate's name, its
-# address, a wrong name and an untrusted CA. Each resolver gets its own verdict or a clear
-# per-resolver error; nothing crashes, and a TLS failure never hides the others' results.
+# DNS over TLS and DNS over HTTPS against a real Unbound with a private CA: the
+# certificate's name, its address, a wrong name, an untrusted CA, a wrong DoH path. Each
+# resolver gets its own verdict or a clear per-resolver error; nothing crashes, and a TLS
+# failure never hides the others' results.
 # Self-contained (its own Unbound on 127.62.0.1, unprivileged ports): no lab needed.
 set -euo pipefail
 : "${CACHESWEEP:?set CACHESWEEP to the cachesweep binary under test}"
@@ -9,6 +10,7 @@ NAME=${0##*/}
 ADDR=127.62.0.1
 PLAIN=5353
 DOT=8853
+DOH=8443
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs-dot.XXXXXX")
 pid=
 cleanup() {
@@ -41,7 +43,9 @@ cat >unbound.conf <<CONF
 server:
   interface: $ADDR@$PLAIN
   interface: $ADDR@$DOT
+  interface: $ADDR@$DOH
   tls-port: $DOT
+  https-port: $DOH
   tls-service-key: "$tmp/server.key"
   tls-service-pem: "$tmp/server.pem"
   do-daemonize: no
@@ -78,14 +82,22 @@ cat >cfg.json <<JSON
       "tls_auth_name": "dns.example.net", "tls_ca_file": "$tmp/ca.pem" },
     { "id": "untrusted-ca", "address": "$ADDR", "port": $DOT, "transport": "tls",
       "tls_auth_name": "dot.lab.test", "tls_ca_file": "$tmp/other.pem" },
-    { "id": "plain", "address": "$ADDR", "port": $PLAIN }
+    { "id": "plain", "address": "$ADDR", "port": $PLAIN },
+    { "id": "doh-name", "address": "$ADDR", "transport": "https",
+      "url": "https://dot.lab.test:$DOH/dns-query", "tls_ca_file": "$tmp/ca.pem" },
+    { "id": "doh-address", "address": "$ADDR", "transport": "https",
+      "url": "https://$ADDR:$DOH/dns-query", "tls_ca_file": "$tmp/ca.pem" },
+    { "id": "doh-wrong-path", "address": "$ADDR", "transport": "https",
+      "url": "https://dot.lab.test:$DOH/nothing-here", "tls_ca_file": "$tmp/ca.pem" },
+    { "id": "doh-untrusted", "address": "$ADDR", "transport": "https",
+      "url": "https://dot.lab.test:$DOH/dns-query", "tls_ca_file": "$tmp/other.pem" }
   ],
   "probe": { "timeout_ms": 1000, "retries": 0 } }
 JSON
 
 rc=0
 "$CACHESWEEP" probe -c cfg.json --format json -o report.json 2>stderr || rc=$?
-expect_eq "exit code (two resolvers fail TLS)" 1 "$rc"
+expect_eq "exit code (four resolvers fail TLS or HTTPS)" 1 "$rc"
 st() { jq -r --arg id "$1" '.resolvers[] | select(.id == $id) | .status' report.json; }
 det() { jq -r --arg id "$1" '.resolvers[] | select(.id == $id) | .findings[0].detail' report.json; }
 expect_eq "by-name status" healthy "$(st by-name)"
@@ -97,6 +109,17 @@ expect_eq "wrong-name status" unreachable "$(st wrong-name)"
 expect_eq "untrusted-ca status" unreachable "$(st untrusted-ca)"
 [[ $(det untrusted-ca) == *"certificate"* ]] || fail "untrusted-ca detail: $(det untrusted-ca)"
 ok "wrong name: $(det wrong-name)"
+expect_eq "doh-name status" healthy "$(st doh-name)"
+expect_eq "doh-name transport" https \
+	"$(jq -r '.resolvers[] | select(.id == "doh-name") | .transport' report.json)"
+expect_eq "doh-address status" healthy "$(st doh-address)"
+expect_eq "doh-wrong-path status" unreachable "$(st doh-wrong-path)"
+[[ $(det doh-wrong-path) == *"HTTPS status"* ]] || fail "doh-wrong-path detail: $(det doh-wrong-path)"
+expect_eq "doh-untrusted status" unreachable "$(st doh-untrusted)"
+[[ $(det doh-untrusted) == *"certificate"* || $(det doh-untrusted) == *"SSL"* ]] ||
+	fail "doh-untrusted detail: $(det doh-untrusted)"
+ok "DoH wrong path: $(det doh-wrong-path)"
+ok "DoH untrusted CA: $(det doh-untrusted)"
 ok "untrusted CA: $(det untrusted-ca)"
 
 # a CA file that is not a certificate: a per-resolver error, not a crash
