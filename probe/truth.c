@@ -69,6 +69,11 @@ static void on_answer(void *arg, int rcode, void *packet, int packet_len, int se
 		char why[CS_DETAIL_MAX];
 		a->have_facts = cs_wire_read_reply(&a->q, packet, (size_t)packet_len, &a->facts,
 						   why, sizeof(why)) == CS_WIRE_ACCEPT;
+		/* the callback's rcode is 0 for NXDOMAIN too (unbound-event.h: "0 on no error,
+		 * nonzero for mostly SERVFAIL situations"): the packet's rcode is the answer */
+		if (a->have_facts) {
+			a->rcode = a->facts.rcode;
+		}
 		if (!a->have_facts) {
 			(void)cs_snprintf(a->why_bogus, sizeof(a->why_bogus),
 					  "unreadable answer from libunbound: %s", why);

@@ -63,4 +63,12 @@ expect_eq "ok findings after flush" $((names + 1)) \
 	"$(jqr "$r" '[.resolvers[0].findings[] | select(.verdict == "ok")] | length')"
 expect_eq "heals_in_s when healthy" null "$(jqr "$r" '.resolvers[0].heals_in_s')"
 
+# a name that truly does not exist: truth says so, and the resolver's NXDOMAIN is right
+run_cs "$IT_TMP/nosuch.json" probe -c "$cfg" --name nosuch.se. --format json
+expect_eq "truth: nosuch.se. exists" false \
+	"$(jqr "$IT_TMP/nosuch.json" '.truth.names[] | select(.name == "nosuch.se.") | .exists')"
+expect_eq "verdict for a true NXDOMAIN" ok \
+	"$(jqr "$IT_TMP/nosuch.json" '.resolvers[0].findings[] | select(.name == "nosuch.se.") | .verdict')"
+expect_eq "exit code with a true NXDOMAIN" 0 "$RC"
+
 finish
