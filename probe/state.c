@@ -31,7 +31,7 @@ static const struct cs_state_entry *find(const struct cs_state_entry **sorted, s
 {
 	struct cs_state_entry key;
 	const struct cs_state_entry *keyp = &key;
-	if (cs_strlcpy(key.id, id, sizeof(key.id)) != 0) {
+	if (n == 0 || cs_strlcpy(key.id, id, sizeof(key.id)) != 0) {
 		return NULL;
 	}
 	const struct cs_state_entry **hit = bsearch(&keyp, sorted, n, sizeof(*sorted), entry_cmp);
