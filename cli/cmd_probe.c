@@ -31,10 +31,11 @@ struct stream {
 	struct cs_error err;
 };
 
-/* stdout stays silent under -q when there is nothing to say. */
+/* stdout stays silent under -q when there is nothing to say; a monitoring plugin must always
+ * print its status line, so nagios output is never silenced. */
 static bool quiet_here(const struct cli_args *args)
 {
-	return args->quiet && args->output == NULL;
+	return args->quiet && args->output == NULL && args->format != CLI_FORMAT_NAGIOS;
 }
 
 static void on_resolver_done(void *arg, size_t resolver_index)
@@ -195,6 +196,7 @@ int cmd_probe_run(const struct cli_args *args)
 	struct stream st = { 0 };
 	const bool streaming = args->format == CLI_FORMAT_NDJSON && !args->changes;
 	int lock_fd = -1;
+	bool reported = false; /* the report is out: no second status line for nagios */
 	int code = CLI_EXIT_UNKNOWN;
 	int result = CLI_EXIT_UNKNOWN;
 	size_t n = 0;
@@ -250,6 +252,7 @@ int cmd_probe_run(const struct cli_args *args)
 	    cli_out_commit(&out, "-o", &err) != CS_OK) {
 		goto out;
 	}
+	reported = true;
 	/* the state moves on only once the report that tells the change is out */
 	if (next != NULL && save_state(args->state_path, next, &err) != CS_OK) {
 		goto out;
@@ -259,7 +262,7 @@ out:
 	if (code == CLI_EXIT_UNKNOWN) {
 		cli_out_abort(&out);
 		cli_error(&err);
-		if (args->format == CLI_FORMAT_NAGIOS) {
+		if (args->format == CLI_FORMAT_NAGIOS && !reported) {
 			render_nagios_unknown(err.msg, stdout);
 		}
 	}

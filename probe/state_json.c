@@ -125,7 +125,8 @@ static enum cs_errc state_from(json_t *root, const char *path, struct cs_state *
 	}
 	size_t n = json_array_size(list);
 	if (n > CS_MAX_RESOLVERS) {
-		return bad(err, path, "resolvers", "at most CS_MAX_RESOLVERS entries");
+		return cs_error_set(err, CS_ECONFIG, "%s: resolvers: expected at most %u entries",
+				    path, (unsigned)CS_MAX_RESOLVERS);
 	}
 	if (n > 0) {
 		st->entries = cs_calloc(n, sizeof(*st->entries));
