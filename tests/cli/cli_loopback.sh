@@ -86,6 +86,12 @@ grep -q "^CACHESWEEP WARNING - zone sweep.: 1 of 2 resolvers healthy, 1 unreacha
 cs "$tmp/n2.txt" probe -c "$tmp/silent.json" --timeout-ms 200 --retries 0 --format nagios --warning 50%
 eq "nagios exit with --warning 50%" 0 "$RC"
 grep -q "^CACHESWEEP OK - " "$tmp/n2.txt" && ok "nagios OK under the threshold" || fail "nagios: $(cat "$tmp/n2.txt")"
+cs "$tmp/nq.txt" probe -c "$tmp/good.json" --format nagios -q
+grep -q "^CACHESWEEP OK - zone sweep.: 1 of 1 resolvers healthy | " "$tmp/nq.txt" &&
+	ok "-q never silences the plugin line" || fail "nagios -q: $(cat "$tmp/nq.txt")"
+cs "$tmp/nd.ndjson" probe -c "$tmp/silent.json" --timeout-ms 200 --retries 0 --format ndjson -q
+eq "ndjson -q: the unhealthy resolver and the summary" "silent,summary" \
+	"$(jq -rs 'map(.id // .kind) | join(",")' "$tmp/nd.ndjson")"
 cs "$tmp/c.csv" probe -c "$tmp/silent.json" --timeout-ms 200 --retries 0 --format csv
 eq "csv lines (header + 2 resolvers x 2 probes)" 5 "$(wc -l <"$tmp/c.csv")"
 
