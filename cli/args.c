@@ -12,15 +12,25 @@
 static const char usage[] =
 	"usage: cachesweep probe  [-c FILE] [--zone Z] [--name N[/TYPE]]... [--resolver "
 	"ADDR[#PORT]]...\n"
-	"                         [--format human|json] [-o FILE] [--timeout-ms MS] [--retries N]\n"
+	"                         [--format human|json|ndjson|nagios|prometheus|csv] [-o FILE]\n"
+	"                         [--warning N|P%] [--critical N|P%] [--state FILE [--changes]]\n"
+	"                         [--lock FILE] [--deadline S] [--timeout-ms MS] [--retries N]\n"
 	"                         [--concurrency N] [--qps-per-resolver N] [--qps-total N] "
-	"[-v]...\n"
+	"[-q] [-v]...\n"
 	"\n"
 	"Finds resolvers whose caches still serve a zone's bad past and says when each heals.\n"
 	"Without -c the embedded default applies: zone se., sample .se names, the system's\n"
 	"resolvers and well-known public services, truth from the real root.\n"
 	"With -c, --name and --resolver add to the config; without it they stand in for the\n"
 	"default's names and resolvers.\n"
+	"-o writes the report atomically (a temporary file renamed into place).\n"
+	"--warning/--critical: alert when more resolvers than N (or P% of them) are not healthy\n"
+	"(warning) or need a purge (critical); without them any one counts.\n"
+	"--state keeps each resolver's status between runs; --changes reports only what changed.\n"
+	"--lock: a second run exits 3 while one holds FILE. --deadline: after S seconds, probes\n"
+	"still open are reported as timeout and the report is written. -q: no report on stdout\n"
+	"when all is well (or, with --changes, when nothing changed).\n"
+	"See cachesweep(1).\n"
 	"\n"
 	"exit: 0 all healthy, 1 some unreachable/refused/degraded, 2 some need a purge,\n"
 	"      3 could not judge (usage, config, truth)\n";
@@ -36,6 +46,12 @@ enum {
 	OPT_QPS_RESOLVER,
 	OPT_QPS_TOTAL,
 	OPT_VERSION,
+	OPT_WARNING,
+	OPT_CRITICAL,
+	OPT_STATE,
+	OPT_CHANGES,
+	OPT_LOCK,
+	OPT_DEADLINE,
 };
 
 static const struct option options[] = {
@@ -50,10 +66,26 @@ static const struct option options[] = {
 	{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
 	{ "qps-per-resolver", required_argument, NULL, OPT_QPS_RESOLVER },
 	{ "qps-total", required_argument, NULL, OPT_QPS_TOTAL },
+	{ "warning", required_argument, NULL, OPT_WARNING },
+	{ "critical", required_argument, NULL, OPT_CRITICAL },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "changes", no_argument, NULL, OPT_CHANGES },
+	{ "lock", required_argument, NULL, OPT_LOCK },
+	{ "deadline", required_argument, NULL, OPT_DEADLINE },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
+};
+
+static const struct {
+	const char *name;
+	enum cli_format format;
+} formats[] = {
+	{ "human", CLI_FORMAT_HUMAN },           { "json", CLI_FORMAT_JSON },
+	{ "ndjson", CLI_FORMAT_NDJSON },         { "nagios", CLI_FORMAT_NAGIOS },
+	{ "prometheus", CLI_FORMAT_PROMETHEUS }, { "csv", CLI_FORMAT_CSV },
 };
 
 static enum cs_errc number(const char *opt, const char *arg, uint32_t min, uint32_t max,
@@ -92,18 +124,33 @@ static enum cs_errc one_option(int c, const char *arg, struct cli_args *a, struc
 	case OPT_RESOLVER:
 		return push(a->resolvers, &a->n_resolvers, "resolver", arg, err);
 	case OPT_FORMAT:
-		if (strcmp(arg, "human") == 0) {
-			a->format = CLI_FORMAT_HUMAN;
-		} else if (strcmp(arg, "json") == 0) {
-			a->format = CLI_FORMAT_JSON;
-		} else if (strcmp(arg, "ndjson") == 0 || strcmp(arg, "nagios") == 0 ||
-			   strcmp(arg, "prometheus") == 0) {
-			return cs_error_set(err, CS_EINVAL,
-					    "--format %s: not available in this version yet", arg);
-		} else {
-			return cs_error_set(err, CS_EINVAL,
-					    "--format: expected human or json, found \"%s\"", arg);
+		for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+			if (strcmp(arg, formats[i].name) == 0) {
+				a->format = formats[i].format;
+				return CS_OK;
+			}
 		}
+		return cs_error_set(err, CS_EINVAL,
+				    "--format: expected human, json, ndjson, nagios, prometheus or "
+				    "csv, found \"%s\"",
+				    arg);
+	case OPT_WARNING:
+		return cli_threshold_parse("warning", arg, &a->warning, err);
+	case OPT_CRITICAL:
+		return cli_threshold_parse("critical", arg, &a->critical, err);
+	case OPT_STATE:
+		a->state_path = arg;
+		return CS_OK;
+	case OPT_CHANGES:
+		a->changes = true;
+		return CS_OK;
+	case OPT_LOCK:
+		a->lock_path = arg;
+		return CS_OK;
+	case OPT_DEADLINE:
+		return number("deadline", arg, 1, 86400, &a->deadline_s, &a->has_deadline, err);
+	case 'q':
+		a->quiet = true;
 		return CS_OK;
 	case 'o':
 		a->output = arg;
@@ -160,7 +207,7 @@ enum cs_errc cli_args_parse(int argc, char **argv, struct cli_args *a, bool *don
 	opterr = 0;
 	optind = 2;
 	for (;;) {
-		int c = getopt_long(argc, argv, ":c:o:vh", options, NULL);
+		int c = getopt_long(argc, argv, ":c:o:qvh", options, NULL);
 		if (c == -1) {
 			break;
 		}
@@ -188,6 +235,15 @@ enum cs_errc cli_args_parse(int argc, char **argv, struct cli_args *a, bool *don
 	}
 	if (optind < argc) {
 		return cs_error_set(err, CS_EINVAL, "unexpected argument \"%s\"", argv[optind]);
+	}
+	if (a->changes && a->state_path == NULL) {
+		return cs_error_set(err, CS_EINVAL,
+				    "--changes needs --state FILE (the last run to compare with)");
+	}
+	if (a->changes && a->format != CLI_FORMAT_HUMAN && a->format != CLI_FORMAT_JSON) {
+		return cs_error_set(err, CS_EINVAL,
+				    "--changes: the change-only report is human or json, not the "
+				    "--format given");
 	}
 	a->color = a->format == CLI_FORMAT_HUMAN && a->output == NULL && isatty(STDOUT_FILENO);
 	return CS_OK;

@@ -5,9 +5,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <cachesweep/attr.h>
 #include <cachesweep/config.h>
 #include <cachesweep/error.h>
+#include <cachesweep/log.h>
 #include <cachesweep/report.h>
+#include <cachesweep/state.h>
 
 #define CLI_EXIT_OK       0
 #define CLI_EXIT_WARNING  1
@@ -17,6 +20,17 @@
 enum cli_format {
 	CLI_FORMAT_HUMAN = 0,
 	CLI_FORMAT_JSON,
+	CLI_FORMAT_NDJSON,
+	CLI_FORMAT_NAGIOS,
+	CLI_FORMAT_PROMETHEUS,
+	CLI_FORMAT_CSV,
+};
+
+/** A monitoring threshold: alert when more resolvers than this are bad. */
+struct cli_threshold {
+	bool set;
+	bool percent;   /**< value is a share of all resolvers, in hundredths of a percent */
+	uint32_t value; /**< a count of resolvers, or hundredths of a percent (5% = 500) */
 };
 
 #define CLI_MAX_ARGS 4096
@@ -33,6 +47,14 @@ struct cli_args {
 	const char *output;
 	int verbosity;
 	bool color; /**< human output to a terminal */
+	bool quiet; /**< -q: no report on stdout when all is well; warnings and errors only */
+	struct cli_threshold warning;  /**< --warning: resolvers not healthy */
+	struct cli_threshold critical; /**< --critical: resolvers that need a purge */
+	const char *state_path;        /**< --state FILE */
+	bool changes;                  /**< --changes: report only what changed since --state */
+	const char *lock_path;         /**< --lock FILE */
+	bool has_deadline;
+	uint32_t deadline_s; /**< --deadline S: the whole run's budget */
 	/* probe limits from the command line; has_* says it was given */
 	bool has_timeout_ms, has_retries, has_concurrency, has_qps_per_resolver, has_qps_total;
 	uint32_t timeout_ms, retries, concurrency, qps_per_resolver, qps_total;
@@ -51,6 +73,66 @@ int cmd_probe_run(const struct cli_args *args);
 
 /** The human rendering: a table per resolver. */
 void render_human(const struct cs_report *rep, FILE *fp, bool color);
+
+/** "56m52s", "2h00m00s", "1d02h03m" into buf. */
+void cli_duration(uint32_t s, char *buf, size_t size);
+
+/** Parse "N" (a count) or "P%" (0..100, up to two decimals) for --warning/--critical. */
+enum cs_errc cli_threshold_parse(const char *opt, const char *arg, struct cli_threshold *out,
+				 struct cs_error *err);
+
+/**
+ * The exit code with thresholds: 2 when more resolvers need a purge than critical allows,
+ * else 1 when more are not healthy than warning allows, else 0. An unset threshold allows
+ * none, which is cs_report_exit_code()'s rule.
+ */
+int cli_exit_code(const struct cs_report *rep, const struct cli_threshold *warning,
+		  const struct cli_threshold *critical);
+
+/** The monitoring-plugin rendering: status line with perfdata, then the long output. */
+void render_nagios(const struct cs_report *rep, int code, FILE *fp);
+/** The plugin's line when the run could not judge: "CACHESWEEP UNKNOWN - msg". */
+void render_nagios_unknown(const char *msg, FILE *fp);
+
+/** The Prometheus text exposition format (version 0.0.4), for the textfile collector. */
+void render_prometheus(const struct cs_report *rep, FILE *fp);
+
+/** CSV (RFC 4180, CRLF line ends): a header, then one line per finding. */
+void render_csv(const struct cs_report *rep, FILE *fp);
+
+/** The change-only report, one line per change; nothing when nothing changed. */
+void render_changes_human(const struct cs_report *rep, const struct cs_change *changes,
+			  size_t n_changes, FILE *fp);
+
+/**
+ * Output to a file, made atomic: written to a temporary file in the same directory and
+ * renamed over path only by cli_out_commit(), so a reader (node_exporter, a monitoring
+ * check) never sees half a file. path NULL means standard output, written directly.
+ */
+struct cli_out {
+	FILE *fp;
+	const char *path;
+	char *tmp;
+};
+enum cs_errc cli_out_open(struct cli_out *out, const char *path, const char *what,
+			  struct cs_error *err);
+/** Flush, sync and rename into place; the file is closed whatever happens. */
+enum cs_errc cli_out_commit(struct cli_out *out, const char *what, struct cs_error *err);
+/** Close and remove the temporary file (no-op after commit or for stdout). */
+void cli_out_abort(struct cli_out *out);
+
+/**
+ * Take an exclusive lock on path (created if need be) for the life of the process, so that
+ * overlapping runs from cron do not pile up. *fd is the lock's descriptor.
+ * \return CS_OK, or CS_EIO with a message naming the holder's pid when another run holds it
+ */
+enum cs_errc cli_lock_acquire(const char *path, int *fd, struct cs_error *err);
+void cli_lock_release(int fd);
+
+/** Diagnostics to stderr, "cachesweep: msg", with a syslog priority prefix ("<3>") when
+ *  journald or a pipe reads stderr (JOURNAL_STREAM set, or stderr not a terminal). */
+void cli_diag_init(void);
+void cli_diag(enum cs_log_level level, const char *fmt, ...) CS_PRINTF(2, 3);
 
 /** Print "cachesweep: msg" to stderr. */
 void cli_error(const struct cs_error *err);

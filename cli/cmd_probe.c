@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* cachesweep probe: config → truth → probe every resolver × name → classify → report. */
+/*
+ * cachesweep probe: config → truth → probe every resolver × name → classify → report.
+ * Around it, what a cron job or a monitoring check needs: a lock against overlapping runs,
+ * a deadline for the whole run, state kept between runs for a change-only report, and
+ * output files replaced atomically.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,12 +16,47 @@
 #include <cachesweep/dnssec.h>
 #include <cachesweep/engine.h>
 #include <cachesweep/log.h>
+#include <cachesweep/state.h>
 #include <cachesweep/truth.h>
 
 #include "cli.h"
 
+/* What the NDJSON stream needs when a resolver finishes. */
+struct stream {
+	const struct cli_args *args;
+	const struct cs_config *cfg;
+	const struct cs_truth *truth;
+	const struct cs_observation *obs;
+	FILE *fp;
+	enum cs_errc rc;
+	struct cs_error err;
+};
+
+/* stdout stays silent under -q when there is nothing to say; a monitoring plugin must always
+ * print its status line, so nagios output is never silenced. */
+static bool quiet_here(const struct cli_args *args)
+{
+	return args->quiet && args->output == NULL && args->format != CLI_FORMAT_NAGIOS;
+}
+
+static void on_resolver_done(void *arg, size_t resolver_index)
+{
+	struct stream *st = arg;
+	struct cs_resolver_report rr;
+	if (st->rc != CS_OK) {
+		return;
+	}
+	st->rc = cs_report_judge_resolver(st->cfg, st->truth, resolver_index, st->obs, &rr,
+					  &st->err);
+	if (st->rc == CS_OK && !(quiet_here(st->args) && rr.status == CS_STATUS_HEALTHY)) {
+		st->rc = cs_report_write_ndjson_resolver(&rr, st->fp, &st->err);
+	}
+	cs_resolver_report_clean(&rr);
+}
+
 static enum cs_errc probe_all(struct event_base *base, const struct cs_config *cfg,
 			      const struct cs_keyset *keys, struct cs_observation *obs,
+			      uint64_t deadline_ms, bool has_deadline, struct stream *st,
 			      struct cs_error *err)
 {
 	struct cs_engine *eng = NULL;
@@ -41,37 +81,109 @@ static enum cs_errc probe_all(struct event_base *base, const struct cs_config *c
 			rc = cs_engine_add(eng, &spec, &obs[r * n + i], err);
 		}
 	}
+	if (rc == CS_OK && st != NULL) {
+		cs_engine_on_resolver_done(eng, on_resolver_done, st);
+	}
+	if (rc == CS_OK && has_deadline) {
+		cs_engine_set_deadline(eng, deadline_ms);
+	}
 	if (rc == CS_OK) {
 		rc = cs_engine_run(eng, err);
 	}
 	cs_engine_free(eng);
+	if (rc == CS_OK && st != NULL && st->rc != CS_OK) {
+		*err = st->err;
+		rc = st->rc;
+	}
 	return rc;
 }
 
-static enum cs_errc write_report(const struct cli_args *args, const struct cs_report *rep,
-				 struct cs_error *err)
+/* The last run's state, or NULL for a fresh start; only running out of memory fails. */
+static enum cs_errc load_state(const char *path, const char *zone, struct cs_state **out,
+			       struct cs_error *err)
 {
-	FILE *fp = stdout;
-	if (args->output != NULL) {
-		fp = fopen(args->output, "w");
-		if (fp == NULL) {
-			int e = errno;
-			return cs_error_set(err, CS_EIO, "-o %s: %s", args->output, strerror(e));
-		}
+	struct cs_error lerr = { 0 };
+	struct cs_state *st = NULL;
+	enum cs_errc rc = cs_state_load(path, &st, &lerr);
+	*out = NULL;
+	if (rc == CS_ENOMEM) {
+		*err = lerr;
+		return rc;
 	}
-	enum cs_errc rc = CS_OK;
-	if (args->format == CLI_FORMAT_JSON) {
-		rc = cs_report_write_json(rep, fp, true, err);
-	} else {
-		render_human(rep, fp, args->color);
+	if (rc == CS_EIO && lerr.sys_errno == ENOENT) {
+		cs_log(CS_LOG_WARNING, CS_LOG_CONFIG,
+		       "state file %s does not exist yet: starting afresh", path);
+		return CS_OK;
 	}
-	if (fp != stdout) {
-		if (fclose(fp) != 0 && rc == CS_OK) {
-			int e = errno;
-			rc = cs_error_set(err, CS_EIO, "-o %s: %s", args->output, strerror(e));
-		}
+	if (rc != CS_OK) {
+		cs_log(CS_LOG_WARNING, CS_LOG_CONFIG,
+		       "state file unusable, starting afresh (it will be rewritten): %s", lerr.msg);
+		return CS_OK;
+	}
+	if (strcmp(st->zone, zone) != 0) {
+		cs_log(CS_LOG_WARNING, CS_LOG_CONFIG,
+		       "state file %s is for zone %s, not %s: starting afresh", path, st->zone,
+		       zone);
+		cs_state_free(st);
+		return CS_OK;
+	}
+	*out = st;
+	return CS_OK;
+}
+
+static enum cs_errc save_state(const char *path, const struct cs_state *st, struct cs_error *err)
+{
+	struct cli_out out;
+	enum cs_errc rc = cli_out_open(&out, path, "--state", err);
+	if (rc == CS_OK) {
+		rc = cs_state_write_json(st, out.fp, err);
+	}
+	if (rc == CS_OK) {
+		rc = cli_out_commit(&out, "--state", err);
+	}
+	if (rc != CS_OK) {
+		cs_error_prefix(err, "--state %s: ", path);
+		cli_out_abort(&out);
 	}
 	return rc;
+}
+
+static enum cs_errc write_report(const struct cli_args *args, const struct cs_report *rep, int code,
+				 const struct cs_change *changes, size_t n_changes, FILE *fp,
+				 struct cs_error *err)
+{
+	if (args->changes) {
+		if (quiet_here(args) && n_changes == 0) {
+			return CS_OK;
+		}
+		if (args->format == CLI_FORMAT_JSON) {
+			return cs_changes_write_json(rep, changes, n_changes, fp, err);
+		}
+		render_changes_human(rep, changes, n_changes, fp);
+		return CS_OK;
+	}
+	if (quiet_here(args) && code == CLI_EXIT_OK) {
+		return CS_OK;
+	}
+	switch (args->format) {
+	case CLI_FORMAT_JSON:
+		return cs_report_write_json(rep, fp, true, err);
+	case CLI_FORMAT_NDJSON:
+		return cs_report_write_ndjson_summary(rep, fp, err);
+	case CLI_FORMAT_NAGIOS:
+		render_nagios(rep, code, fp);
+		return CS_OK;
+	case CLI_FORMAT_PROMETHEUS:
+		render_prometheus(rep, fp);
+		return CS_OK;
+	case CLI_FORMAT_CSV:
+		render_csv(rep, fp);
+		return CS_OK;
+	case CLI_FORMAT_HUMAN:
+		render_human(rep, fp, args->color);
+		return CS_OK;
+	}
+	return CS_OK;
 }
 
 int cmd_probe_run(const struct cli_args *args)
@@ -83,10 +195,24 @@ int cmd_probe_run(const struct cli_args *args)
 	struct cs_observation *obs = NULL;
 	struct cs_report *rep = NULL;
 	struct cs_keyset *keys = NULL;
+	struct cs_state *prev = NULL;
+	struct cs_state *next = NULL;
+	struct cs_change *changes = NULL;
+	size_t n_changes = 0;
+	struct cli_out out = { 0 };
+	struct stream st = { 0 };
+	const bool streaming = args->format == CLI_FORMAT_NDJSON && !args->changes;
+	int lock_fd = -1;
+	bool reported = false; /* the report is out: no second status line for nagios */
 	int code = CLI_EXIT_UNKNOWN;
+	int result = CLI_EXIT_UNKNOWN;
 	size_t n = 0;
 	const struct cs_clock *clock = cs_clock_system();
+	const uint64_t started_ms = clock->mono_ms(clock);
 
+	if (args->lock_path != NULL && cli_lock_acquire(args->lock_path, &lock_fd, &err) != CS_OK) {
+		goto out;
+	}
 	if (cli_config(args, &cfg, &err) != CS_OK) {
 		goto out;
 	}
@@ -113,21 +239,49 @@ int cmd_probe_run(const struct cli_args *args)
 			     cfg->n_resolvers * n);
 		goto out;
 	}
+	if (cli_out_open(&out, args->output, "-o", &err) != CS_OK) {
+		goto out;
+	}
+	st = (struct stream){
+		.args = args, .cfg = cfg, .truth = truth, .obs = obs, .fp = out.fp, .rc = CS_OK
+	};
 	cs_log(CS_LOG_INFO, CS_LOG_PROBE, "probing %zu resolvers × %zu names", cfg->n_resolvers, n);
-	if (probe_all(base, cfg, keys, obs, &err) != CS_OK) {
+	if (probe_all(base, cfg, keys, obs, started_ms + (uint64_t)args->deadline_s * 1000u,
+		      args->has_deadline, streaming ? &st : NULL, &err) != CS_OK) {
 		goto out;
 	}
 	if (cs_report_build(cfg, truth, obs, clock->wall_s(clock), &rep, &err) != CS_OK) {
 		goto out;
 	}
-	if (write_report(args, rep, &err) != CS_OK) {
+	result = cli_exit_code(rep, &args->warning, &args->critical);
+	if (args->state_path != NULL) {
+		if (load_state(args->state_path, cfg->zone, &prev, &err) != CS_OK ||
+		    cs_state_update(prev, rep, rep->generated_at_s, &next, &changes, &n_changes,
+				    &err) != CS_OK) {
+			goto out;
+		}
+	}
+	if (write_report(args, rep, result, changes, n_changes, out.fp, &err) != CS_OK ||
+	    cli_out_commit(&out, "-o", &err) != CS_OK) {
 		goto out;
 	}
-	code = cs_report_exit_code(rep);
+	reported = true;
+	/* the state moves on only once the report that tells the change is out */
+	if (next != NULL && save_state(args->state_path, next, &err) != CS_OK) {
+		goto out;
+	}
+	code = result;
 out:
 	if (code == CLI_EXIT_UNKNOWN) {
+		cli_out_abort(&out);
 		cli_error(&err);
+		if (args->format == CLI_FORMAT_NAGIOS && !reported) {
+			render_nagios_unknown(err.msg, stdout);
+		}
 	}
+	cs_free(changes);
+	cs_state_free(next);
+	cs_state_free(prev);
 	cs_report_free(rep);
 	cs_keyset_free(keys);
 	cs_free(obs);
@@ -136,5 +290,6 @@ out:
 		event_base_free(base);
 	}
 	cs_config_free(cfg);
+	cli_lock_release(lock_fd);
 	return code;
 }

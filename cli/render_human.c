@@ -28,7 +28,7 @@ static const char *status_color(enum cs_status s)
 	return "";
 }
 
-static void duration(uint32_t s, char *buf, size_t size)
+void cli_duration(uint32_t s, char *buf, size_t size)
 {
 	if (s >= 86400u) {
 		(void)cs_snprintf(buf, size, "%ud%02uh%02um", s / 86400u, s % 86400u / 3600u,
@@ -88,7 +88,7 @@ static void finding_line(const struct cs_finding *f, FILE *fp, bool color)
 	if (cs_verdict_needs_purge(f->verdict)) {
 		if (f->has_ttl) {
 			char d[24];
-			duration(f->ttl_remaining_s, d, sizeof(d));
+			cli_duration(f->ttl_remaining_s, d, sizeof(d));
 			(void)cs_snprintf(left, sizeof(left), "heals in %s", d);
 		} else {
 			(void)cs_strlcpy(left, "heal time unknown", sizeof(left));
@@ -128,7 +128,7 @@ void render_human(const struct cs_report *rep, FILE *fp, bool color)
 		char heal[48] = "";
 		if (rr->status == CS_STATUS_NEEDS_PURGE) {
 			char d[24];
-			duration(rr->heals_in_s, d, sizeof(d));
+			cli_duration(rr->heals_in_s, d, sizeof(d));
 			(void)cs_snprintf(heal, sizeof(heal), "  heals by itself in %s",
 					  rr->heals_known ? d : "(unknown)");
 		}

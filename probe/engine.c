@@ -58,9 +58,16 @@ struct tls_ctx_slot {
 	struct cs_tls_ctx *ctx;
 };
 
+enum pstate {
+	PSTATE_QUEUED = 0,
+	PSTATE_RUNNING,
+	PSTATE_DONE,
+};
+
 struct probe {
 	struct cs_engine *eng;
 	struct probe *next;
+	enum pstate state;
 	size_t resolver_index;
 	struct cs_sockaddr to;
 	char address[64];
@@ -122,6 +129,10 @@ struct cs_engine {
 	uint8_t rxbuf[CS_MAX_REPLY + 1];
 	cs_engine_resolver_done_fn *done_fn;
 	void *done_arg;
+	bool has_deadline;
+	uint64_t run_deadline_ms; /* on eng->clock; probes still open then end as timeouts */
+	struct event *ev_deadline;
+	bool cancelled;
 };
 
 static void dispatch(struct cs_engine *eng);
@@ -162,7 +173,8 @@ static void close_attempt(struct probe *p)
 	p->tcp_sent = 0;
 }
 
-static void probe_done(struct probe *p)
+/* Release a probe's resources and account for its end; true if others remain. */
+static bool probe_finish(struct probe *p)
 {
 	struct cs_engine *eng = p->eng;
 	close_attempt(p);
@@ -172,14 +184,23 @@ static void probe_done(struct probe *p)
 	}
 	cs_free(p->wire);
 	p->wire = NULL;
-	eng->in_flight--;
+	if (p->state == PSTATE_RUNNING) {
+		eng->in_flight--;
+	}
+	p->state = PSTATE_DONE;
 	eng->remaining--;
 	struct rstate *r = &eng->rs[p->resolver_index];
 	r->remaining--;
 	if (r->remaining == 0 && eng->done_fn != NULL) {
 		eng->done_fn(eng->done_arg, p->resolver_index);
 	}
-	if (eng->remaining == 0) {
+	return eng->remaining > 0;
+}
+
+static void probe_done(struct probe *p)
+{
+	struct cs_engine *eng = p->eng;
+	if (!probe_finish(p) || eng->cancelled) {
 		return;
 	}
 	/* A probe that fails at once ends inside dispatch(): the running loop picks up the
@@ -782,6 +803,7 @@ static void dispatch(struct cs_engine *eng)
 		r->tokens -= 1.0;
 		eng->tokens -= 1.0;
 		eng->in_flight++;
+		p->state = PSTATE_RUNNING;
 		start_phase(p, PHASE_MAIN);
 		/* start_phase may finish the probe at once (socket error): re-read state */
 		now = now_ms(eng);
@@ -792,6 +814,53 @@ static void dispatch(struct cs_engine *eng)
 		arm_timer(eng->ev_dispatch, wait_ms);
 	}
 	eng->in_dispatch = false;
+}
+
+/* The run's deadline passed: every probe still open ends now as a timeout, so the report
+ * can still be written. Queued probes were never sent; running ones lose their phase. */
+static void cancel_open_probes(struct cs_engine *eng)
+{
+	uint64_t now = now_ms(eng);
+	eng->cancelled = true;
+	eng->ring = NULL;
+	for (size_t i = 0; i < eng->n_all; i++) {
+		struct probe *p = eng->all[i];
+		if (p->state == PSTATE_DONE) {
+			continue;
+		}
+		struct cs_reply_facts *f = p->state == PSTATE_RUNNING ? p->cur : &p->obs->main;
+		unsigned attempts = p->state == PSTATE_RUNNING ? p->attempts : 0;
+		uint64_t began = p->state == PSTATE_RUNNING ? p->phase_start_ms : now;
+		memset(f, 0, sizeof(*f));
+		f->outcome = CS_OUTCOME_TIMEOUT;
+		f->attempts = attempts;
+		f->rtt_ms = (uint32_t)(now - began);
+		(void)cs_snprintf(f->detail, sizeof(f->detail), "%s",
+				  attempts > 0 ? "no reply before the run's deadline"
+					       : "not sent before the run's deadline");
+		cs_log(CS_LOG_DEBUG, CS_LOG_PROBE, "%s: %s/%u cd=%d: %s", p->address, p->q.qname,
+		       (unsigned)p->q.qtype, (int)p->q.cd, f->detail);
+		(void)probe_finish(p);
+	}
+	for (size_t i = 0; i < eng->n_resolvers; i++) {
+		eng->rs[i].head = NULL;
+		eng->rs[i].tail = NULL;
+		eng->rs[i].in_ring = false;
+		eng->rs[i].ring_next = NULL;
+	}
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct cs_engine *eng = arg;
+	size_t open = eng->remaining;
+	cancel_open_probes(eng);
+	if (open > 0) {
+		cs_log(CS_LOG_WARNING, CS_LOG_PROBE,
+		       "run deadline reached: %zu unfinished probes reported as timeout", open);
+	}
 }
 
 enum cs_errc cs_engine_new(struct event_base *base, const struct cs_probe_limits *limits,
@@ -815,7 +884,8 @@ enum cs_errc cs_engine_new(struct event_base *base, const struct cs_probe_limits
 	eng->n_resolvers = n_resolvers;
 	eng->rs = cs_calloc(n_resolvers, sizeof(*eng->rs));
 	eng->ev_dispatch = event_new(base, -1, 0, on_dispatch, eng);
-	if (eng->rs == NULL || eng->ev_dispatch == NULL) {
+	eng->ev_deadline = event_new(base, -1, 0, on_deadline, eng);
+	if (eng->rs == NULL || eng->ev_dispatch == NULL || eng->ev_deadline == NULL) {
 		cs_engine_free(eng);
 		return cs_error_set(err, CS_ENOMEM, "out of memory for the probe engine");
 	}
@@ -918,10 +988,24 @@ void cs_engine_on_resolver_done(struct cs_engine *eng, cs_engine_resolver_done_f
 	eng->done_arg = arg;
 }
 
+void cs_engine_set_deadline(struct cs_engine *eng, uint64_t deadline_ms)
+{
+	eng->has_deadline = true;
+	eng->run_deadline_ms = deadline_ms;
+}
+
 enum cs_errc cs_engine_run(struct cs_engine *eng, struct cs_error *err)
 {
 	if (eng->remaining == 0) {
 		return CS_OK;
+	}
+	if (eng->has_deadline) {
+		uint64_t now = now_ms(eng);
+		if (now >= eng->run_deadline_ms) {
+			on_deadline(-1, 0, eng);
+			return CS_OK;
+		}
+		arm_timer(eng->ev_deadline, eng->run_deadline_ms - now);
 	}
 	dispatch(eng);
 	while (eng->remaining > 0) {
@@ -935,6 +1019,7 @@ enum cs_errc cs_engine_run(struct cs_engine *eng, struct cs_error *err)
 					    eng->remaining);
 		}
 	}
+	event_del(eng->ev_deadline);
 	return CS_OK;
 }
 
@@ -967,6 +1052,9 @@ void cs_engine_free(struct cs_engine *eng)
 	cs_doh_free(eng->doh);
 	if (eng->ev_dispatch != NULL) {
 		event_free(eng->ev_dispatch);
+	}
+	if (eng->ev_deadline != NULL) {
+		event_free(eng->ev_deadline);
 	}
 	cs_free(eng->rs);
 	cs_free(eng);

@@ -225,14 +225,12 @@ static json_t *report_json(const struct cs_report *rep)
 	return o;
 }
 
-enum cs_errc cs_report_write_json(const struct cs_report *rep, FILE *fp, bool pretty,
-				  struct cs_error *err)
+/* Dump root (stolen) and a newline; a failed write is an error with errno's text. */
+static enum cs_errc dump(json_t *root, FILE *fp, size_t flags, struct cs_error *err)
 {
-	json_t *root = report_json(rep);
 	if (root == NULL) {
 		return cs_error_set(err, CS_ENOMEM, "out of memory writing the report");
 	}
-	size_t flags = JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
 	int rc = json_dumpf(root, fp, flags);
 	json_decref(root);
 	if (rc != 0 || fputc('\n', fp) == EOF) {
@@ -245,4 +243,56 @@ enum cs_errc cs_report_write_json(const struct cs_report *rep, FILE *fp, bool pr
 		return code;
 	}
 	return CS_OK;
+}
+
+enum cs_errc cs_report_write_json(const struct cs_report *rep, FILE *fp, bool pretty,
+				  struct cs_error *err)
+{
+	size_t flags = JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
+	return dump(report_json(rep), fp, flags, err);
+}
+
+/* An NDJSON record: {"kind": kind} followed by body's keys, in order (body is stolen). */
+static json_t *ndjson_record(const char *kind, json_t *body)
+{
+	json_t *o = json_object();
+	if (o == NULL || body == NULL || !put(o, "kind", json_string(kind)) ||
+	    json_object_update(o, body) != 0) {
+		json_decref(o);
+		json_decref(body);
+		return NULL;
+	}
+	json_decref(body);
+	return o;
+}
+
+enum cs_errc cs_report_write_ndjson_resolver(const struct cs_resolver_report *rr, FILE *fp,
+					     struct cs_error *err)
+{
+	json_t *o = ndjson_record("resolver", resolver_json(rr));
+	enum cs_errc rc = dump(o, fp, JSON_PRESERVE_ORDER | JSON_COMPACT, err);
+	if (rc == CS_OK && fflush(fp) != 0) {
+		int e = errno;
+		rc = cs_error_set(err, CS_EIO, "cannot write the report: %s", strerror(e));
+	}
+	return rc;
+}
+
+enum cs_errc cs_report_write_ndjson_summary(const struct cs_report *rep, FILE *fp,
+					    struct cs_error *err)
+{
+	char when[32];
+	cs_clock_format_utc(rep->generated_at_s, when, sizeof(when));
+	json_t *o = json_object();
+	bool ok = o != NULL && put(o, "kind", json_string("summary")) &&
+		  put(o, "schema", json_string(CS_REPORT_SCHEMA)) &&
+		  put(o, "generated_at", json_string(when)) &&
+		  put(o, "zone", json_string(rep->zone)) &&
+		  put(o, "truth", truth_json(rep->truth)) &&
+		  put(o, "summary", summary_json(&rep->summary));
+	if (!ok) {
+		json_decref(o);
+		o = NULL;
+	}
+	return dump(o, fp, JSON_PRESERVE_ORDER | JSON_COMPACT, err);
 }

@@ -8,6 +8,7 @@
  *	cs_engine_new(base, &cfg->limits, cs_clock_system(), n_resolvers, &eng, &err);
  *	for each resolver r, name n:
  *		cs_engine_add(eng, &(struct cs_probe_spec){ ... }, &obs[r * n_names + n], &err);
+ *	cs_engine_set_deadline(eng, clock->mono_ms(clock) + 60000);   // optional
  *	cs_engine_run(eng, &err);       // returns when every probe has ended
  *	cs_engine_free(eng);
  *
@@ -63,6 +64,15 @@ enum cs_errc cs_engine_add(struct cs_engine *eng, const struct cs_probe_spec *sp
 			   struct cs_observation *obs, struct cs_error *err);
 
 void cs_engine_on_resolver_done(struct cs_engine *eng, cs_engine_resolver_done_fn *fn, void *arg);
+
+/**
+ * Give the run a deadline, in milliseconds on the engine's clock (mono_ms). When it passes,
+ * every probe still queued or in flight ends at once with outcome CS_OUTCOME_TIMEOUT and a
+ * detail saying the deadline cut it short; the resolver-done callbacks run for them as usual
+ * and cs_engine_run() returns CS_OK. A deadline already past ends every probe unsent.
+ * Call before cs_engine_run().
+ */
+void cs_engine_set_deadline(struct cs_engine *eng, uint64_t deadline_ms);
 
 /** Run the loop until every queued probe has ended. CS_OK unless the loop itself failed. */
 enum cs_errc cs_engine_run(struct cs_engine *eng, struct cs_error *err);

@@ -92,6 +92,18 @@ int cs_report_exit_code(const struct cs_report *rep);
 enum cs_errc cs_report_write_json(const struct cs_report *rep, FILE *fp, bool pretty,
 				  struct cs_error *err);
 
+/**
+ * NDJSON (--format ndjson), one compact object a line. A resolver's line is its object of
+ * the JSON report with "kind": "resolver" first, written and flushed at once so that a reader
+ * sees each resolver as it finishes. The summary line ("kind": "summary") carries schema,
+ * generated_at, zone, truth and summary, and comes last.
+ * \return CS_OK, CS_ENOMEM or CS_EIO (the write failed)
+ */
+enum cs_errc cs_report_write_ndjson_resolver(const struct cs_resolver_report *rr, FILE *fp,
+					     struct cs_error *err);
+enum cs_errc cs_report_write_ndjson_summary(const struct cs_report *rep, FILE *fp,
+					    struct cs_error *err);
+
 void cs_report_free(struct cs_report *rep);
 
 /** Free a resolver report's findings (for streaming use). */

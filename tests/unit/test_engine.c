@@ -364,12 +364,111 @@ static void test_engine_rejects_bad_target(void **state)
 	event_base_free(base);
 }
 
+static void count_done(void *arg, size_t resolver_index)
+{
+	unsigned *done = arg;
+	done[resolver_index]++;
+}
+
+/* A run deadline ends probes that would otherwise wait timeout × (retries + 1) = 15 s:
+ * in-flight ones and ones still queued behind them become timeouts, answered ones stay. */
+static void test_engine_deadline_ends_open_probes_as_timeouts(void **state)
+{
+	(void)state;
+	test_alloc_install();
+	struct event_base *base = event_base_new();
+	assert_int_equal(responder_up(base), 0);
+	const struct cs_probe_limits limits = { .timeout_ms = 5000,
+						.retries = 2,
+						.concurrency = 2,
+						.qps_per_resolver = 0,
+						.qps_total = 0 };
+	struct cs_engine *eng = NULL;
+	struct cs_error err = { 0 };
+	struct cs_observation obs[5];
+	unsigned done[2] = { 0, 0 };
+	const struct cs_clock *clock = cs_clock_system();
+	static const char *const qnames[] = { "ok.test.", "silent.test.", "silent.test.",
+					      "silent.test.", "ok.test." };
+	assert_int_equal(cs_engine_new(base, &limits, clock, 2, &eng, &err), CS_OK);
+	cs_engine_on_resolver_done(eng, count_done, done);
+	for (size_t i = 0; i < 5; i++) {
+		struct cs_probe_spec spec = { .resolver_index = i < 3 ? 0 : 1,
+					      .address = "127.0.0.1",
+					      .port = R.port,
+					      .qname = qnames[i],
+					      .qtype = 1 };
+		assert_int_equal(cs_engine_add(eng, &spec, &obs[i], &err), CS_OK);
+	}
+	uint64_t t0 = clock->mono_ms(clock);
+	cs_engine_set_deadline(eng, t0 + 300);
+	assert_int_equal(cs_engine_run(eng, &err), CS_OK);
+	uint64_t elapsed = clock->mono_ms(clock) - t0;
+	assert_true(elapsed >= 290);
+	assert_true(elapsed < 2000);
+
+	assert_int_equal(obs[0].main.outcome, CS_OUTCOME_ANSWER);
+	for (size_t i = 1; i < 4; i++) {
+		assert_int_equal(obs[i].main.outcome, CS_OUTCOME_TIMEOUT);
+		assert_non_null(strstr(obs[i].main.detail, "deadline"));
+	}
+	/* concurrency 2: at least one silent probe never left the queue */
+	bool unsent = false;
+	for (size_t i = 1; i < 5; i++) {
+		unsent = unsent || strstr(obs[i].main.detail, "not sent") != NULL;
+	}
+	assert_true(unsent);
+	assert_int_equal(done[0], 1);
+	assert_int_equal(done[1], 1);
+	cs_engine_free(eng);
+	responder_down();
+	event_base_free(base);
+}
+
+static void test_engine_deadline_past_sends_nothing(void **state)
+{
+	(void)state;
+	test_alloc_install();
+	struct event_base *base = event_base_new();
+	assert_int_equal(responder_up(base), 0);
+	const struct cs_probe_limits limits = { .timeout_ms = 100, .concurrency = 4 };
+	struct cs_engine *eng = NULL;
+	struct cs_error err = { 0 };
+	struct cs_observation obs[2];
+	unsigned done[1] = { 0 };
+	const struct cs_clock *clock = cs_clock_system();
+	assert_int_equal(cs_engine_new(base, &limits, clock, 1, &eng, &err), CS_OK);
+	cs_engine_on_resolver_done(eng, count_done, done);
+	for (size_t i = 0; i < 2; i++) {
+		struct cs_probe_spec spec = { .resolver_index = 0,
+					      .address = "127.0.0.1",
+					      .port = R.port,
+					      .qname = "ok.test.",
+					      .qtype = 1 };
+		assert_int_equal(cs_engine_add(eng, &spec, &obs[i], &err), CS_OK);
+	}
+	cs_engine_set_deadline(eng, clock->mono_ms(clock));
+	assert_int_equal(cs_engine_run(eng, &err), CS_OK);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(obs[i].main.outcome, CS_OUTCOME_TIMEOUT);
+		assert_int_equal(obs[i].main.attempts, 0);
+		assert_non_null(strstr(obs[i].main.detail, "not sent"));
+	}
+	assert_int_equal(done[0], 1);
+	assert_int_equal(R.queries_seen, 0);
+	cs_engine_free(eng);
+	responder_down();
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_lying_resolver),
 		cmocka_unit_test(test_engine_concurrency_one_still_finishes),
 		cmocka_unit_test(test_engine_rejects_bad_target),
+		cmocka_unit_test(test_engine_deadline_ends_open_probes_as_timeouts),
+		cmocka_unit_test(test_engine_deadline_past_sends_nothing),
 	};
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "fake_report.h"
+
+#include <string.h>
+
+#include <cachesweep/alloc.h>
+
+static void finding(struct cs_finding *f, const char *name, uint16_t type, enum cs_verdict v,
+		    bool answered, uint16_t rcode, const char *detail)
+{
+	memset(f, 0, sizeof(*f));
+	(void)cs_strlcpy(f->name, name, sizeof(f->name));
+	f->type = type;
+	f->verdict = v;
+	f->answered = answered;
+	f->rcode = rcode;
+	f->ad = answered && rcode != CS_RCODE_SERVFAIL;
+	(void)cs_strlcpy(f->detail, detail, sizeof(f->detail));
+}
+
+static bool resolver(struct cs_resolver_report *rr, const char *id, const char *address,
+		     uint16_t port, enum cs_status status, size_t n_findings)
+{
+	memset(rr, 0, sizeof(*rr));
+	(void)cs_strlcpy(rr->id, id, sizeof(rr->id));
+	(void)cs_strlcpy(rr->address, address, sizeof(rr->address));
+	rr->port = port;
+	rr->status = status;
+	rr->findings = cs_calloc(n_findings, sizeof(*rr->findings));
+	rr->n_findings = rr->findings != NULL ? n_findings : 0;
+	return rr->findings != NULL;
+}
+
+struct cs_report *fake_report_new(void)
+{
+	struct cs_report *rep = cs_calloc(1, sizeof(*rep));
+	if (rep == NULL) {
+		return NULL;
+	}
+	rep->generated_at_s = FAKE_REPORT_AT;
+	(void)cs_strlcpy(rep->zone, "se.", sizeof(rep->zone));
+	rep->truth = cs_truth_new(2, 2);
+	rep->resolvers = cs_calloc(4, sizeof(*rep->resolvers));
+	if (rep->truth == NULL || rep->resolvers == NULL) {
+		cs_report_free(rep);
+		return NULL;
+	}
+	struct cs_truth *t = rep->truth;
+	(void)cs_strlcpy(t->zone, "se.", sizeof(t->zone));
+	t->have_serial = true;
+	t->serial = 2026112801;
+	t->is_signed = true;
+	(void)cs_strlcpy(t->source, "authorities", sizeof(t->source));
+	(void)cs_strlcpy(t->authorities[0].address, "192.0.2.1", sizeof(t->authorities[0].address));
+	t->authorities[0].answered = true;
+	t->authorities[0].serial = 2026112801;
+	(void)cs_strlcpy(t->authorities[1].address, "192.0.2.2", sizeof(t->authorities[1].address));
+	t->authorities[1].answered = true;
+	t->authorities[1].serial = 2026112800;
+	static const char *const names[] = { "shop1.se.", "shop2.se." };
+	for (size_t i = 0; i < 2; i++) {
+		(void)cs_strlcpy(t->names[i].name, names[i], sizeof(t->names[i].name));
+		t->names[i].type = CS_TYPE_A;
+		t->names[i].exists = true;
+		t->names[i].has_type = true;
+		t->names[i].secure = true;
+	}
+
+	bool ok = true;
+	struct cs_resolver_report *rr = &rep->resolvers[0];
+	ok = ok && resolver(rr, "isp-1", "192.0.2.53", 53, CS_STATUS_NEEDS_PURGE, 3);
+	rep->n_resolvers = 1;
+	if (ok) {
+		(void)cs_strlcpy(rr->operator_name, "Example ISP", sizeof(rr->operator_name));
+		(void)cs_strlcpy(rr->contact, "noc@example.net", sizeof(rr->contact));
+		rr->has_software = true;
+		(void)cs_strlcpy(rr->software.name, "unbound", sizeof(rr->software.name));
+		(void)cs_strlcpy(rr->software.source, "config", sizeof(rr->software.source));
+		rr->heals_known = true;
+		rr->heals_in_s = 3412;
+		finding(&rr->findings[0], "shop1.se.", CS_TYPE_A, CS_VERDICT_CACHED_NXDOMAIN, true,
+			CS_RCODE_NXDOMAIN, "NXDOMAIN for a name that exists");
+		rr->findings[0].has_ttl = true;
+		rr->findings[0].ttl_remaining_s = 3412;
+		finding(&rr->findings[1], "shop2.se.", CS_TYPE_A, CS_VERDICT_OK, true,
+			CS_RCODE_NOERROR, "");
+		finding(&rr->findings[2], "se.", CS_TYPE_SOA, CS_VERDICT_STALE_SERIAL, true,
+			CS_RCODE_NOERROR, "serial 2026112700 is behind 2026112801");
+		rr->findings[2].has_serial = true;
+		rr->findings[2].serial = 2026112700;
+		rr->findings[2].has_ttl = true;
+		rr->findings[2].ttl_remaining_s = 1200;
+	}
+
+	rr = &rep->resolvers[1];
+	ok = ok && resolver(rr, "public-1", "198.51.100.1", 53, CS_STATUS_HEALTHY, 3);
+	rep->n_resolvers = ok ? 2 : rep->n_resolvers;
+	if (ok) {
+		(void)cs_strlcpy(rr->nsid, "anycast-fra-3", sizeof(rr->nsid));
+		finding(&rr->findings[0], "shop1.se.", CS_TYPE_A, CS_VERDICT_OK, true,
+			CS_RCODE_NOERROR, "");
+		finding(&rr->findings[1], "shop2.se.", CS_TYPE_A, CS_VERDICT_OK, true,
+			CS_RCODE_NOERROR, "");
+		finding(&rr->findings[2], "se.", CS_TYPE_SOA, CS_VERDICT_OK, true, CS_RCODE_NOERROR,
+			"");
+		rr->findings[2].has_serial = true;
+		rr->findings[2].serial = 2026112801;
+	}
+
+	rr = &rep->resolvers[2];
+	ok = ok && resolver(rr, "dead-1", "203.0.113.7", 5353, CS_STATUS_UNREACHABLE, 3);
+	rep->n_resolvers = ok ? 3 : rep->n_resolvers;
+	if (ok) {
+		static const char *const qn[] = { "shop1.se.", "shop2.se.", "se." };
+		for (size_t i = 0; i < 3; i++) {
+			finding(&rr->findings[i], qn[i], i < 2 ? CS_TYPE_A : CS_TYPE_SOA,
+				CS_VERDICT_TIMEOUT, false, 0,
+				"no reply in 3 attempts over 6000 ms");
+		}
+	}
+
+	rr = &rep->resolvers[3];
+	ok = ok && resolver(rr, "isp-2 \"east\", b\\1", "2001:db8::53", 53, CS_STATUS_DEGRADED, 3);
+	rep->n_resolvers = ok ? 4 : rep->n_resolvers;
+	if (ok) {
+		rr->transport = CS_TRANSPORT_TCP;
+		(void)cs_strlcpy(rr->operator_name, "East, \"Inc\"", sizeof(rr->operator_name));
+		finding(&rr->findings[0], "shop1.se.", CS_TYPE_A, CS_VERDICT_SERVFAIL, true,
+			CS_RCODE_SERVFAIL, "SERVFAIL | upstream \"down\", CD=1 too");
+		rr->findings[0].n_ede = 1;
+		rr->findings[0].ede[0].code = 22;
+		(void)cs_strlcpy(rr->findings[0].ede[0].text, "no reachable authority",
+				 sizeof(rr->findings[0].ede[0].text));
+		rr->findings[0].cd_probed = true;
+		rr->findings[0].cd_answered = true;
+		rr->findings[0].cd_rcode = CS_RCODE_SERVFAIL;
+		finding(&rr->findings[1], "shop2.se.", CS_TYPE_A, CS_VERDICT_OK, true,
+			CS_RCODE_NOERROR, "");
+		finding(&rr->findings[2], "se.", CS_TYPE_SOA, CS_VERDICT_OK, true, CS_RCODE_NOERROR,
+			"");
+	}
+	if (!ok) {
+		cs_report_free(rep);
+		return NULL;
+	}
+	cs_report_summarize(rep);
+	return rep;
+}
