@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The 2009 story against one resolver software in the lab (BIND 9.18, max-ncache-ttl 10800):
+# after dotless -> warm -> restore cachesweep finds every cached NXDOMAIN with a heal time
+# within the software's negative-TTL cap; after lagging the truth names the lagging se.
+# authority; after `lab flush` through the resolver's own control channel it is healthy.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+
+resolver_story lab-bind 10800
+finish

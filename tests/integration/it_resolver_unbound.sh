@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The 2009 story against one resolver software in the lab (Unbound 1.17,
+# cache-max-negative-ttl 3600; and the lab's non-validating Unbound):
+# after dotless -> warm -> restore cachesweep finds every cached NXDOMAIN with a heal time
+# within the software's negative-TTL cap; after lagging the truth names the lagging se.
+# authority; after `lab flush` through the resolver's own control channel it is healthy.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+
+resolver_story lab-unbound 3600
+resolver_story lab-unbound-nv 3600
+finish
