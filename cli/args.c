@@ -22,6 +22,18 @@ static const char usage[] =
 	"With -c, --name and --resolver add to the config; without it they stand in for the\n"
 	"default's names and resolvers.\n"
 	"\n"
+	"       cachesweep purge  [-c FILE] [--report FILE|-] [--execute] [--resolver ID]...\n"
+	"                         [--audit-log FILE] [--format human|json] [-o FILE]\n"
+	"       cachesweep sweep  [-c FILE] [--execute] [--settle S] [--audit-log FILE]\n"
+	"                         [--format human|json] [-o FILE]\n"
+	"       cachesweep notify [-c FILE] [--report FILE|-] --out DIR\n"
+	"\n"
+	"purge plans the narrowest flush of the zone per resolver software and, with --execute,\n"
+	"runs it through each resolver's configured endpoint (dry run by default; every action\n"
+	"goes to the audit log). sweep probes, purges, waits --settle seconds and probes the\n"
+	"purged resolvers again: one report with before and after. notify writes one message\n"
+	"per operator (plain text and Markdown) into DIR.\n"
+	"\n"
 	"exit: 0 all healthy, 1 some unreachable/refused/degraded, 2 some need a purge,\n"
 	"      3 could not judge (usage, config, truth)\n";
 
@@ -36,6 +48,12 @@ enum {
 	OPT_QPS_RESOLVER,
 	OPT_QPS_TOTAL,
 	OPT_VERSION,
+	OPT_REPORT,
+	OPT_EXECUTE,
+	OPT_SETTLE,
+	OPT_AUDIT_LOG,
+	OPT_OUT,
+	OPT_NO_FINGERPRINT,
 };
 
 static const struct option options[] = {
@@ -50,6 +68,12 @@ static const struct option options[] = {
 	{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
 	{ "qps-per-resolver", required_argument, NULL, OPT_QPS_RESOLVER },
 	{ "qps-total", required_argument, NULL, OPT_QPS_TOTAL },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "execute", no_argument, NULL, OPT_EXECUTE },
+	{ "settle", required_argument, NULL, OPT_SETTLE },
+	{ "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "no-fingerprint", no_argument, NULL, OPT_NO_FINGERPRINT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -121,6 +145,23 @@ static enum cs_errc one_option(int c, const char *arg, struct cli_args *a, struc
 			      &a->has_qps_per_resolver, err);
 	case OPT_QPS_TOTAL:
 		return number("qps-total", arg, 0, 10000000, &a->qps_total, &a->has_qps_total, err);
+	case OPT_REPORT:
+		a->report_path = arg;
+		return CS_OK;
+	case OPT_EXECUTE:
+		a->execute = true;
+		return CS_OK;
+	case OPT_SETTLE:
+		return number("settle", arg, 0, 3600, &a->settle_s, &a->has_settle, err);
+	case OPT_AUDIT_LOG:
+		a->audit_log = arg;
+		return CS_OK;
+	case OPT_OUT:
+		a->out_dir = arg;
+		return CS_OK;
+	case OPT_NO_FINGERPRINT:
+		a->no_fingerprint = true;
+		return CS_OK;
 	case 'v':
 		a->verbosity++;
 		return CS_OK;
@@ -189,6 +230,23 @@ enum cs_errc cli_args_parse(int argc, char **argv, struct cli_args *a, bool *don
 	if (optind < argc) {
 		return cs_error_set(err, CS_EINVAL, "unexpected argument \"%s\"", argv[optind]);
 	}
+	const bool is_probe = strcmp(a->command, "probe") == 0;
+	const bool is_sweep = strcmp(a->command, "sweep") == 0;
+	const bool is_notify = strcmp(a->command, "notify") == 0;
+	if (a->report_path != NULL && (is_probe || is_sweep)) {
+		return cs_error_set(err, CS_EINVAL, "--report: only for purge and notify");
+	}
+	if (a->execute && (is_probe || is_notify)) {
+		return cs_error_set(err, CS_EINVAL, "--execute: only for purge and sweep");
+	}
+	if (a->has_settle && !is_sweep) {
+		return cs_error_set(err, CS_EINVAL, "--settle: only for sweep");
+	}
+	if ((a->out_dir != NULL) != is_notify) {
+		return cs_error_set(err, CS_EINVAL,
+				    is_notify ? "notify needs --out DIR"
+					      : "--out: only for notify");
+	}
 	a->color = a->format == CLI_FORMAT_HUMAN && a->output == NULL && isatty(STDOUT_FILENO);
 	return CS_OK;
 }
@@ -211,13 +269,16 @@ enum cs_errc cli_config(const struct cli_args *a, struct cs_config **out, struct
 	if (rc == CS_OK && a->config_path == NULL && a->n_names > 0) {
 		cs_config_clear_names(cfg);
 	}
-	if (rc == CS_OK && a->config_path == NULL && a->n_resolvers > 0) {
+	if (rc == CS_OK && a->config_path == NULL && a->n_resolvers > 0 &&
+	    strcmp(a->command, "purge") != 0 && strcmp(a->command, "notify") != 0) {
 		cs_config_clear_resolvers(cfg);
 	}
 	for (size_t i = 0; i < a->n_names && rc == CS_OK; i++) {
 		rc = cs_config_add_name(cfg, a->names[i], err);
 	}
-	for (size_t i = 0; i < a->n_resolvers && rc == CS_OK; i++) {
+	/* purge and notify take resolver ids from a report, not addresses to probe */
+	const bool ids = strcmp(a->command, "purge") == 0 || strcmp(a->command, "notify") == 0;
+	for (size_t i = 0; i < a->n_resolvers && rc == CS_OK && !ids; i++) {
 		rc = cs_config_add_resolver(cfg, a->resolvers[i], err);
 	}
 	if (a->has_timeout_ms) {

@@ -14,8 +14,8 @@
 
 #include "cli.h"
 
-static enum cs_errc probe_all(struct event_base *base, const struct cs_config *cfg,
-			      struct cs_observation *obs, struct cs_error *err)
+enum cs_errc cli_probe_all(struct event_base *base, const struct cs_config *cfg,
+			   struct cs_observation *obs, struct cs_error *err)
 {
 	struct cs_engine *eng = NULL;
 	const size_t n = cs_report_probe_count(cfg);
@@ -42,8 +42,8 @@ static enum cs_errc probe_all(struct event_base *base, const struct cs_config *c
 	return rc;
 }
 
-static enum cs_errc write_report(const struct cli_args *args, const struct cs_report *rep,
-				 struct cs_error *err)
+enum cs_errc cli_write_report(const struct cli_args *args, const struct cs_report *rep,
+			      struct cs_error *err)
 {
 	FILE *fp = stdout;
 	if (args->output != NULL) {
@@ -68,17 +68,44 @@ static enum cs_errc write_report(const struct cli_args *args, const struct cs_re
 	return rc;
 }
 
+enum cs_errc cli_probe(struct event_base *base, const struct cs_config *cfg,
+		       struct cs_truth **truth, struct cs_report **out, struct cs_error *err)
+{
+	struct cs_observation *obs = NULL;
+	const struct cs_clock *clock = cs_clock_system();
+	enum cs_errc rc = CS_OK;
+
+	*truth = NULL;
+	*out = NULL;
+	cs_log(CS_LOG_INFO, CS_LOG_TRUTH, "zone %s: asking the authoritative side (%zu names)",
+	       cfg->zone, cfg->n_names);
+	rc = cs_truth_gather(base, cfg, truth, err);
+	if (rc != CS_OK) {
+		return rc;
+	}
+	const size_t n = cs_report_probe_count(cfg);
+	obs = cs_calloc(cfg->n_resolvers * n, sizeof(*obs));
+	if (obs == NULL) {
+		return cs_error_set(err, CS_ENOMEM, "out of memory for %zu observations",
+				    cfg->n_resolvers * n);
+	}
+	cs_log(CS_LOG_INFO, CS_LOG_PROBE, "probing %zu resolvers × %zu names", cfg->n_resolvers, n);
+	rc = cli_probe_all(base, cfg, obs, err);
+	if (rc == CS_OK) {
+		rc = cs_report_build(cfg, *truth, obs, clock->wall_s(clock), out, err);
+	}
+	cs_free(obs);
+	return rc;
+}
+
 int cmd_probe_run(const struct cli_args *args)
 {
 	struct cs_error err = { 0 };
 	struct cs_config *cfg = NULL;
 	struct event_base *base = NULL;
 	struct cs_truth *truth = NULL;
-	struct cs_observation *obs = NULL;
 	struct cs_report *rep = NULL;
 	int code = CLI_EXIT_UNKNOWN;
-	size_t n = 0;
-	const struct cs_clock *clock = cs_clock_system();
 
 	if (cli_config(args, &cfg, &err) != CS_OK) {
 		goto out;
@@ -88,26 +115,10 @@ int cmd_probe_run(const struct cli_args *args)
 		cs_error_set(&err, CS_ENOMEM, "cannot create the event loop");
 		goto out;
 	}
-	cs_log(CS_LOG_INFO, CS_LOG_TRUTH, "zone %s: asking the authoritative side (%zu names)",
-	       cfg->zone, cfg->n_names);
-	if (cs_truth_gather(base, cfg, &truth, &err) != CS_OK) {
+	if (cli_probe(base, cfg, &truth, &rep, &err) != CS_OK) {
 		goto out;
 	}
-	n = cs_report_probe_count(cfg);
-	obs = cs_calloc(cfg->n_resolvers * n, sizeof(*obs));
-	if (obs == NULL) {
-		cs_error_set(&err, CS_ENOMEM, "out of memory for %zu observations",
-			     cfg->n_resolvers * n);
-		goto out;
-	}
-	cs_log(CS_LOG_INFO, CS_LOG_PROBE, "probing %zu resolvers × %zu names", cfg->n_resolvers, n);
-	if (probe_all(base, cfg, obs, &err) != CS_OK) {
-		goto out;
-	}
-	if (cs_report_build(cfg, truth, obs, clock->wall_s(clock), &rep, &err) != CS_OK) {
-		goto out;
-	}
-	if (write_report(args, rep, &err) != CS_OK) {
+	if (cli_write_report(args, rep, &err) != CS_OK) {
 		goto out;
 	}
 	code = cs_report_exit_code(rep);
@@ -116,7 +127,6 @@ out:
 		cli_error(&err);
 	}
 	cs_report_free(rep);
-	cs_free(obs);
 	cs_truth_free(truth);
 	if (base != NULL) {
 		event_base_free(base);

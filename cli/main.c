@@ -5,6 +5,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include <cachesweep/log.h>
 
 #include "cli.h"
@@ -56,12 +58,17 @@ int main(int argc, char **argv)
 	raise_fd_limit();
 
 	int code = CLI_EXIT_UNKNOWN;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (strcmp(args.command, "probe") == 0) {
 		code = cmd_probe_run(&args);
-	} else {
-		fprintf(stderr, "cachesweep: '%s' is not available in this version yet\n",
-			args.command);
+	} else if (strcmp(args.command, "purge") == 0) {
+		code = cmd_purge_run(&args);
+	} else if (strcmp(args.command, "sweep") == 0) {
+		code = cmd_sweep_run(&args);
+	} else if (strcmp(args.command, "notify") == 0) {
+		code = cmd_notify_run(&args);
 	}
+	curl_global_cleanup();
 	/* a report cut short by a full disk or a closed pipe is a failure */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "cachesweep: cannot write to standard output\n");
