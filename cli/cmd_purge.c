@@ -137,6 +137,13 @@ static enum cs_errc plan_and_act(const struct cli_args *args, const struct cs_co
 			continue;
 		}
 		const struct cs_resolver *r = find_resolver(cfg, rr->id);
+		if (!rr->has_software && r != NULL && r->software != NULL) {
+			/* a report read back: the config's hint fills what it lacks */
+			rr->has_software = true;
+			(void)cs_strlcpy(rr->software.name, r->software, sizeof(rr->software.name));
+			(void)cs_strlcpy(rr->software.source, "config",
+					 sizeof(rr->software.source));
+		}
 		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
 		rc = cs_plan_build(&in, &rr->purge, err);
 		if (rc == CS_OK) {

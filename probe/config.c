@@ -1353,6 +1353,14 @@ static enum cs_errc apply_commands(struct loader *ld, const struct field *f, con
 			if (rc != CS_OK) {
 				return rc;
 			}
+			/* the process list shows every argument to every user */
+			if (strstr(json_string_value(arg), "{secret}") != NULL) {
+				return fail(
+					ld, argw,
+					"{secret} in an argument would show in the process list; "
+					"the command finds the secret in the environment variable "
+					"CACHESWEEP_SECRET");
+			}
 			argv[j] = cs_strdup(json_string_value(arg));
 			if (argv[j] == NULL) {
 				return oom(ld);

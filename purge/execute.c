@@ -35,6 +35,7 @@ extern char **environ;
 #define OUTPUT_MAX    4096
 #define HTTP_BODY_MAX (64u * 1024u)
 #define MAX_STEPS     64
+#define SECRET_ENV    "CACHESWEEP_SECRET"
 
 /* What one step is to do; real texts may hold the secret and are wiped after use. */
 struct step {
@@ -54,6 +55,7 @@ struct run {
 	const struct cs_purge_cfg *cfg;
 	const char *secret;
 	char *secret_url; /**< the secret percent-encoded, redacted too */
+	char **envp;      /**< exec: environ plus CACHESWEEP_SECRET (never in argv), or NULL */
 	struct cs_purge_block *pb;
 	struct cs_error *err;
 };
@@ -152,8 +154,8 @@ static uint64_t now_ms(void)
 
 /** Run argv with stdout and stderr into a pipe, at most timeout_ms. Fills exit code or error.
  *  Returns true if it ran to an exit status. */
-static bool run_argv(char *const argv[], uint32_t timeout_ms, int *exit_code, char *out,
-		     size_t out_size, char *error, size_t error_size)
+static bool run_argv(char *const argv[], char *const envp[], uint32_t timeout_ms, int *exit_code,
+		     char *out, size_t out_size, char *error, size_t error_size)
 {
 	int fds[2] = { -1, -1 };
 	posix_spawn_file_actions_t fa;
@@ -173,7 +175,7 @@ static bool run_argv(char *const argv[], uint32_t timeout_ms, int *exit_code, ch
 	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
 	posix_spawn_file_actions_addclose(&fa, fds[1]);
-	int se = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	int se = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[1]);
 	if (se != 0) {
@@ -261,8 +263,8 @@ static void attempt_exec(struct run *r, const struct step *s, struct cs_purge_ac
 	char out[OUTPUT_MAX];
 	char error[CS_DETAIL_MAX] = "";
 	int code = -1;
-	bool exited =
-		run_argv(s->argv, r->o->timeout_ms, &code, out, sizeof(out), error, sizeof(error));
+	bool exited = run_argv(s->argv, r->envp != NULL ? r->envp : environ, r->o->timeout_ms,
+			       &code, out, sizeof(out), error, sizeof(error));
 	redact(r, out, sizeof(out));
 	a->exit_code = code;
 	if (exited && code == 0) {
@@ -865,6 +867,31 @@ static enum cs_errc run_unbound(struct run *r, const char *zone)
 	return rc;
 }
 
+/** environ without any CACHESWEEP_SECRET, plus ours: the secret never goes into argv. */
+static enum cs_errc secret_env(struct run *r)
+{
+	size_t n = 0;
+	while (environ[n] != NULL) {
+		n++;
+	}
+	r->envp = cs_calloc(n + 2, sizeof(char *));
+	size_t len = sizeof(SECRET_ENV) + 1 + strlen(r->secret);
+	char *mine = cs_malloc(len);
+	if (r->envp == NULL || mine == NULL) {
+		cs_free(mine);
+		return cs_error_set(r->err, CS_ENOMEM, "out of memory");
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(environ[i], SECRET_ENV "=", sizeof(SECRET_ENV)) != 0) {
+			r->envp[k++] = environ[i];
+		}
+	}
+	(void)cs_snprintf(mine, len, "%s=%s", SECRET_ENV, r->secret);
+	r->envp[k] = mine;
+	return CS_OK;
+}
+
 enum cs_errc cs_purge_execute(const struct cs_purge_opts *opts, const char *zone,
 			      const struct cs_resolver_report *rr, const struct cs_resolver *res,
 			      struct cs_purge_block *pb, struct cs_error *err)
@@ -899,6 +926,14 @@ enum cs_errc cs_purge_execute(const struct cs_purge_opts *opts, const char *zone
 			return cs_error_set(err, CS_ENOMEM, "out of memory");
 		}
 	}
+	if (secret != NULL && r.cfg->type == CS_PURGE_EXEC) {
+		rc = secret_env(&r);
+		if (rc != CS_OK) {
+			cs_secret_wipe_free(r.secret_url);
+			cs_secret_wipe_free(secret);
+			return rc;
+		}
+	}
 	switch (r.cfg->type) {
 	case CS_PURGE_EXEC:
 	case CS_PURGE_HTTP:
@@ -912,6 +947,15 @@ enum cs_errc cs_purge_execute(const struct cs_purge_opts *opts, const char *zone
 		break;
 	case CS_PURGE_INSTRUCTIONS:
 		break;
+	}
+	if (r.envp != NULL) {
+		/* only our own entry is ours: the rest belong to environ */
+		for (char **e = r.envp; *e != NULL; e++) {
+			if (strncmp(*e, SECRET_ENV "=", sizeof(SECRET_ENV)) == 0) {
+				cs_secret_wipe_free(*e);
+			}
+		}
+		cs_free(r.envp);
 	}
 	cs_secret_wipe_free(r.secret_url);
 	cs_secret_wipe_free(secret);
