@@ -367,6 +367,7 @@ static void attempt_unbound(struct run *r, const struct step *s, struct cs_purge
 	}
 	first[k] = '\0';
 	if (strncmp(first, "ok", 2) == 0) {
+		cs_log(CS_LOG_INFO, CS_LOG_PURGE, "resolver %s: unbound: %s", r->rr->id, first);
 		a->outcome = CS_ACTION_OK;
 		return;
 	}
