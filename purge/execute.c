@@ -637,6 +637,46 @@ static enum cs_errc failed_step(struct run *r, const char *target, const char *w
 	return rc == CS_OK ? audit(r, "done", a) : rc;
 }
 
+static char *join(char *const *argv);
+
+enum cs_errc cs_argv_expand(char *const *tmpl, const struct cs_subst *s, char ***argv, char **shown,
+			    struct cs_error *err)
+{
+	enum cs_errc rc = CS_OK;
+	char **shown_v = NULL;
+	size_t n = 0;
+
+	*argv = NULL;
+	*shown = NULL;
+	while (tmpl[n] != NULL) {
+		n++;
+	}
+	*argv = cs_calloc(n + 1, sizeof(char *));
+	shown_v = cs_calloc(n + 1, sizeof(char *));
+	if (*argv == NULL || shown_v == NULL) {
+		rc = cs_error_set(err, CS_ENOMEM, "out of memory");
+	}
+	/* one template, one argument: no splitting, no shell, whatever the value holds */
+	for (size_t i = 0; i < n && rc == CS_OK; i++) {
+		rc = cs_template_expand(tmpl[i], s, CS_TMPL_PLAIN, &(*argv)[i], err);
+		if (rc == CS_OK) {
+			rc = cs_template_expand(tmpl[i], s, CS_TMPL_REDACT, &shown_v[i], err);
+		}
+	}
+	if (rc == CS_OK) {
+		*shown = join(shown_v);
+		if (*shown == NULL) {
+			rc = cs_error_set(err, CS_ENOMEM, "out of memory");
+		}
+	}
+	strv_free(shown_v);
+	if (rc != CS_OK) {
+		strv_free(*argv);
+		*argv = NULL;
+	}
+	return rc;
+}
+
 static char *join(char *const *argv)
 {
 	char buf[CS_ACTION_TARGET_MAX];
@@ -657,30 +697,7 @@ static enum cs_errc build_step(struct run *r, size_t cmd, const struct cs_subst 
 	enum cs_errc rc = CS_OK;
 	st->type = c->type;
 	if (c->type == CS_PURGE_EXEC) {
-		char **argv = c->commands[cmd];
-		size_t n = 0;
-		while (argv[n] != NULL) {
-			n++;
-		}
-		st->argv = cs_calloc(n + 1, sizeof(char *));
-		char **shown = cs_calloc(n + 1, sizeof(char *));
-		if (st->argv == NULL || shown == NULL) {
-			cs_free(shown);
-			return cs_error_set(why, CS_ENOMEM, "out of memory");
-		}
-		for (size_t i = 0; i < n && rc == CS_OK; i++) {
-			rc = cs_template_expand(argv[i], s, CS_TMPL_PLAIN, &st->argv[i], why);
-			if (rc == CS_OK) {
-				rc = cs_template_expand(argv[i], s, CS_TMPL_REDACT, &shown[i], why);
-			}
-		}
-		if (rc == CS_OK) {
-			st->shown = join(shown);
-			rc = st->shown != NULL ? CS_OK
-					       : cs_error_set(why, CS_ENOMEM, "out of memory");
-		}
-		strv_free(shown);
-		return rc;
+		return cs_argv_expand(c->commands[cmd], s, &st->argv, &st->shown, why);
 	}
 	/* http */
 	char *shown_url = NULL;

@@ -77,6 +77,16 @@ CS_NODISCARD enum cs_errc cs_template_expand(const char *tmpl, const struct cs_s
 					     enum cs_tmpl_mode mode, char **out,
 					     struct cs_error *err);
 
+/**
+ * Build an exec argv from its templates: one template, one argument (never split, never a
+ * shell). shown is the same joined by spaces with {secret} redacted, for reports and logs.
+ * \param argv   a new NULL-terminated array; free each string with cs_secret_wipe_free(),
+ *               then the array with cs_free()
+ * \param shown  a new string; free with cs_free()
+ */
+CS_NODISCARD enum cs_errc cs_argv_expand(char *const *tmpl, const struct cs_subst *s, char ***argv,
+					 char **shown, struct cs_error *err);
+
 /** Does tmpl use {name} or {type} (then it runs once per bad name)? */
 bool cs_template_per_name(const char *tmpl);
 
