@@ -118,6 +118,9 @@ int cmd_probe_run(const struct cli_args *args)
 	if (cli_probe(base, cfg, &truth, &rep, &err) != CS_OK) {
 		goto out;
 	}
+	if (!args->no_fingerprint && cli_fingerprint(base, cfg, rep, &err) != CS_OK) {
+		goto out;
+	}
 	if (cli_write_report(args, rep, &err) != CS_OK) {
 		goto out;
 	}
