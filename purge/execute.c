@@ -10,55 +10,23 @@
  * redacted template and passed through cs_redact() as well.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include <cachesweep/alloc.h>
 #include <cachesweep/log.h>
 #include <cachesweep/purge.h>
 
+#include "endpoint.h"
+
 extern char **environ;
 
-#define OUTPUT_MAX    4096
-#define HTTP_BODY_MAX (64u * 1024u)
-#define MAX_STEPS     64
-#define SECRET_ENV    "CACHESWEEP_SECRET"
-
-/* What one step is to do; real texts may hold the secret and are wiped after use. */
-struct step {
-	enum cs_purge_type type;
-	char *shown;      /**< redacted target for the report and the audit log */
-	char **argv;      /**< exec: real argv, NULL-terminated */
-	char *url;        /**< http, powerdns-api: real URL */
-	char *method;     /**< http, powerdns-api */
-	char **headers;   /**< "Name: value", real, NULL-terminated */
-	char *command;    /**< unbound-control: the command line after "UBCT1 " */
-	bool check_count; /**< powerdns-api: the reply must be JSON with an integer "count" */
-};
-
-struct run {
-	const struct cs_purge_opts *o;
-	const struct cs_resolver_report *rr;
-	const struct cs_purge_cfg *cfg;
-	const char *secret;
-	char *secret_url; /**< the secret percent-encoded, redacted too */
-	char **envp;      /**< exec: environ plus CACHESWEEP_SECRET (never in argv), or NULL */
-	struct cs_purge_block *pb;
-	struct cs_error *err;
-};
+#define MAX_STEPS  64
+#define SECRET_ENV "CACHESWEEP_SECRET"
 
 static void strv_free(char **v)
 {
@@ -82,7 +50,7 @@ static void step_clean(struct step *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void redact(struct run *r, char *buf, size_t size)
+void cs_run_redact(const struct run *r, char *buf, size_t size)
 {
 	cs_redact(buf, size, r->secret);
 	cs_redact(buf, size, r->secret_url);
@@ -144,403 +112,10 @@ static void sleep_ms(uint32_t ms)
 	}
 }
 
-static uint64_t now_ms(void)
+uint64_t cs_purge_now_ms(void)
 {
 	const struct cs_clock *c = cs_clock_system();
 	return c->mono_ms(c);
-}
-
-/* --- exec --- */
-
-/** Run argv with stdout and stderr into a pipe, at most timeout_ms. Fills exit code or error.
- *  Returns true if it ran to an exit status. */
-static bool run_argv(char *const argv[], char *const envp[], uint32_t timeout_ms, int *exit_code,
-		     char *out, size_t out_size, char *error, size_t error_size)
-{
-	int fds[2] = { -1, -1 };
-	posix_spawn_file_actions_t fa;
-	pid_t pid = -1;
-	size_t used = 0;
-
-	out[0] = '\0';
-	*exit_code = -1;
-	if (pipe(fds) != 0) {
-		int e = errno;
-		(void)cs_snprintf(error, error_size, "pipe: %s", strerror(e));
-		return false;
-	}
-	(void)fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-	posix_spawn_file_actions_addclose(&fa, fds[1]);
-	int se = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (se != 0) {
-		close(fds[0]);
-		(void)cs_snprintf(error, error_size, "cannot run %s: %s", argv[0], strerror(se));
-		return false;
-	}
-	const uint64_t deadline = now_ms() + timeout_ms;
-	bool timed_out = false;
-	for (;;) {
-		uint64_t now = now_ms();
-		if (now >= deadline) {
-			timed_out = true;
-			break;
-		}
-		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
-		int pr = poll(&pfd, 1, (int)(deadline - now));
-		if (pr < 0 && errno == EINTR) {
-			continue;
-		}
-		if (pr <= 0) {
-			timed_out = pr == 0;
-			break;
-		}
-		char chunk[512];
-		ssize_t n = read(fds[0], chunk, sizeof(chunk));
-		if (n <= 0) {
-			break; /* EOF: every writer closed */
-		}
-		size_t take = (size_t)n;
-		if (used + take + 1 > out_size) {
-			take = out_size - used - 1;
-		}
-		memcpy(out + used, chunk, take);
-		used += take;
-		out[used] = '\0';
-	}
-	close(fds[0]);
-	if (timed_out) {
-		(void)kill(pid, SIGKILL);
-	}
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-	}
-	if (timed_out) {
-		(void)cs_snprintf(error, error_size, "%s: no exit within %u ms, killed", argv[0],
-				  (unsigned)timeout_ms);
-		return false;
-	}
-	if (WIFEXITED(status)) {
-		*exit_code = WEXITSTATUS(status);
-		return true;
-	}
-	(void)cs_snprintf(error, error_size, "%s: killed by signal %d", argv[0],
-			  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	return false;
-}
-
-/* The last non-empty line of a command's output, for the error text. */
-static void last_line(const char *out, char *line, size_t size)
-{
-	size_t n = strlen(out);
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r')) {
-		n--;
-	}
-	size_t start = n;
-	while (start > 0 && out[start - 1] != '\n') {
-		start--;
-	}
-	size_t len = n - start;
-	if (len >= size) {
-		len = size - 1;
-	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)out[start + i];
-		line[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	line[len] = '\0';
-}
-
-/** One attempt; *retry says whether another may help. */
-static void attempt_exec(struct run *r, const struct step *s, struct cs_purge_action *a,
-			 bool *retry)
-{
-	char out[OUTPUT_MAX];
-	char error[CS_DETAIL_MAX] = "";
-	int code = -1;
-	bool exited = run_argv(s->argv, r->envp != NULL ? r->envp : environ, r->o->timeout_ms,
-			       &code, out, sizeof(out), error, sizeof(error));
-	redact(r, out, sizeof(out));
-	a->exit_code = code;
-	if (exited && code == 0) {
-		a->outcome = CS_ACTION_OK;
-		return;
-	}
-	a->outcome = CS_ACTION_FAILED;
-	if (exited) {
-		char line[CS_DETAIL_MAX - 32];
-		last_line(out, line, sizeof(line));
-		(void)cs_snprintf(a->error, sizeof(a->error), "exit %d%s%s", code,
-				  line[0] ? ": " : "", line);
-	} else {
-		(void)cs_strlcpy(a->error, error, sizeof(a->error));
-	}
-	*retry = true;
-}
-
-/* --- unbound-control on a unix socket --- */
-
-static void attempt_unbound(struct run *r, const struct step *s, struct cs_purge_action *a,
-			    bool *retry)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const char *path = r->cfg->socket;
-	char reply[OUTPUT_MAX];
-	size_t used = 0;
-	int fd = -1;
-
-	a->outcome = CS_ACTION_FAILED;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		(void)cs_snprintf(a->error, sizeof(a->error), "socket path longer than %zu bytes",
-				  sizeof(sun.sun_path) - 1);
-		return;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (const struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		int e = errno;
-		(void)cs_snprintf(a->error, sizeof(a->error), "connect %s: %s", path, strerror(e));
-		if (fd >= 0) {
-			close(fd);
-		}
-		*retry = true;
-		return;
-	}
-	/* Unbound reads the 6-byte magic in one read: send the whole line in one write */
-	char line[CS_ACTION_TARGET_MAX + 16];
-	(void)cs_snprintf(line, sizeof(line), "UBCT1 %s\n", s->command);
-	size_t len = strlen(line);
-	ssize_t w = send(fd, line, len, MSG_NOSIGNAL);
-	if (w < 0 || (size_t)w != len) {
-		int e = errno;
-		(void)cs_snprintf(a->error, sizeof(a->error), "send to %s: %s", path,
-				  w < 0 ? strerror(e) : "short write");
-		close(fd);
-		*retry = true;
-		return;
-	}
-	const uint64_t deadline = now_ms() + r->o->timeout_ms;
-	reply[0] = '\0';
-	for (;;) {
-		uint64_t now = now_ms();
-		if (now >= deadline) {
-			(void)cs_snprintf(a->error, sizeof(a->error),
-					  "%s: no complete reply within %u ms", path,
-					  (unsigned)r->o->timeout_ms);
-			close(fd);
-			*retry = true;
-			return;
-		}
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int pr = poll(&pfd, 1, (int)(deadline - now));
-		if (pr < 0 && errno == EINTR) {
-			continue;
-		}
-		if (pr <= 0) {
-			continue; /* the deadline check above ends it */
-		}
-		ssize_t n = recv(fd, reply + used, sizeof(reply) - used - 1, 0);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			break; /* the server closes after the reply */
-		}
-		used += (size_t)n;
-		reply[used] = '\0';
-		if (used + 1 >= sizeof(reply)) {
-			break;
-		}
-	}
-	close(fd);
-	char first[CS_DETAIL_MAX - 16];
-	size_t k = 0;
-	while (k + 1 < sizeof(first) && reply[k] != '\0' && reply[k] != '\n') {
-		unsigned char c = (unsigned char)reply[k];
-		first[k] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-		k++;
-	}
-	first[k] = '\0';
-	if (strncmp(first, "ok", 2) == 0) {
-		cs_log(CS_LOG_INFO, CS_LOG_PURGE, "resolver %s: unbound: %s", r->rr->id, first);
-		a->outcome = CS_ACTION_OK;
-		return;
-	}
-	/* "error ..." is Unbound refusing the command: another try gives the same answer */
-	(void)cs_snprintf(a->error, sizeof(a->error), "unbound: %s",
-			  first[0] ? first : "empty reply");
-}
-
-/* --- HTTP with libcurl --- */
-
-struct body {
-	char *p;
-	size_t n;
-	bool too_big;
-};
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct body *b = arg;
-	size_t len = size * nmemb;
-	if (b->n + len > HTTP_BODY_MAX) {
-		b->too_big = true;
-		return 0; /* aborts the transfer */
-	}
-	memcpy(b->p + b->n, data, len);
-	b->n += len;
-	b->p[b->n] = '\0';
-	return len;
-}
-
-static bool status_expected(const struct cs_purge_cfg *cfg, long status)
-{
-	if (cfg->type != CS_PURGE_HTTP || cfg->n_expect_status == 0) {
-		return status >= 200 && status <= 299;
-	}
-	for (size_t i = 0; i < cfg->n_expect_status; i++) {
-		if ((long)cfg->expect_status[i] == status) {
-			return true;
-		}
-	}
-	return false;
-}
-
-/** One request on a multi handle (libcurl's event interface; the loop is ours). */
-static CURLcode perform(CURL *h, uint32_t timeout_ms)
-{
-	CURLM *m = curl_multi_init();
-	CURLcode result = CURLE_FAILED_INIT;
-	if (m == NULL || curl_multi_add_handle(m, h) != CURLM_OK) {
-		curl_multi_cleanup(m);
-		return CURLE_OUT_OF_MEMORY;
-	}
-	int running = 1;
-	const uint64_t deadline = now_ms() + timeout_ms + 1000;
-	while (running > 0 && now_ms() < deadline) {
-		if (curl_multi_perform(m, &running) != CURLM_OK) {
-			break;
-		}
-		if (running > 0 && curl_multi_poll(m, NULL, 0, 200, NULL) != CURLM_OK) {
-			break;
-		}
-	}
-	int left = 0;
-	CURLMsg *msg = NULL;
-	while ((msg = curl_multi_info_read(m, &left)) != NULL) {
-		if (msg->msg == CURLMSG_DONE && msg->easy_handle == h) {
-			result = msg->data.result;
-		}
-	}
-	if (running > 0) {
-		result = CURLE_OPERATION_TIMEDOUT;
-	}
-	curl_multi_remove_handle(m, h);
-	curl_multi_cleanup(m);
-	return result;
-}
-
-static void attempt_http(struct run *r, const struct step *s, struct cs_purge_action *a,
-			 bool *retry)
-{
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct body body = { .p = cs_malloc(HTTP_BODY_MAX + 1) };
-	struct curl_slist *hdrs = NULL;
-	CURL *h = curl_easy_init();
-	CURLcode cc = CURLE_OK;
-	long status = 0;
-
-	a->outcome = CS_ACTION_FAILED;
-	if (h == NULL || body.p == NULL) {
-		(void)cs_strlcpy(a->error, "out of memory", sizeof(a->error));
-		goto out;
-	}
-	body.p[0] = '\0';
-	for (char **p = s->headers; p != NULL && *p != NULL; p++) {
-		struct curl_slist *n = curl_slist_append(hdrs, *p);
-		if (n == NULL) {
-			(void)cs_strlcpy(a->error, "out of memory", sizeof(a->error));
-			goto out;
-		}
-		hdrs = n;
-	}
-	curl_easy_setopt(h, CURLOPT_URL, s->url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L); /* redirects are refused */
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)r->o->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_USERAGENT,
-			 "cachesweep/"
-			 "0.1");
-	if (strcmp(s->method, "POST") == 0) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
-	} else if (strcmp(s->method, "GET") != 0) {
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, s->method);
-	}
-	cc = perform(h, r->o->timeout_ms);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	if (status > 0) {
-		a->http_status = (int)status;
-	}
-	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && body.too_big)) {
-		redact(r, errbuf, sizeof(errbuf));
-		(void)cs_snprintf(a->error, sizeof(a->error), "%s",
-				  errbuf[0] ? errbuf : curl_easy_strerror(cc));
-		redact(r, a->error, sizeof(a->error));
-		*retry = true;
-		goto out;
-	}
-	if (body.too_big) {
-		(void)cs_snprintf(a->error, sizeof(a->error), "reply body larger than %u bytes",
-				  (unsigned)HTTP_BODY_MAX);
-		goto out;
-	}
-	if (status >= 300 && status <= 399) {
-		(void)cs_snprintf(a->error, sizeof(a->error),
-				  "HTTP %ld: redirects are not followed", status);
-		goto out;
-	}
-	if (!status_expected(r->cfg, status)) {
-		(void)cs_snprintf(a->error, sizeof(a->error), "HTTP %ld%s", status,
-				  status == 401 || status == 403 ? ": wrong or missing credentials"
-								 : "");
-		/* 5xx and 429 may pass; other statuses will not change by asking again */
-		*retry = status >= 500 || status == 429;
-		goto out;
-	}
-	if (s->check_count) {
-		json_error_t jerr;
-		json_t *j = json_loadb(body.p, body.n, 0, &jerr);
-		json_t *count = json_is_object(j) ? json_object_get(j, "count") : NULL;
-		if (!json_is_integer(count)) {
-			(void)cs_strlcpy(a->error, "reply is not JSON with an integer \"count\"",
-					 sizeof(a->error));
-			json_decref(j);
-			goto out;
-		}
-		cs_log(CS_LOG_INFO, CS_LOG_PURGE, "resolver %s: powerdns flushed %lld entries",
-		       r->rr->id, (long long)json_integer_value(count));
-		json_decref(j);
-	}
-	a->outcome = CS_ACTION_OK;
-out:
-	curl_slist_free_all(hdrs);
-	if (h != NULL) {
-		curl_easy_cleanup(h);
-	}
-	cs_free(body.p);
 }
 
 /* --- steps --- */
@@ -556,20 +131,20 @@ static void do_step(struct run *r, const struct step *s, struct cs_purge_action 
 		a->exit_code = -1;
 		switch (s->type) {
 		case CS_PURGE_EXEC:
-			attempt_exec(r, s, a, &retry);
+			cs_endpoint_exec(r, s, a, &retry);
 			break;
 		case CS_PURGE_HTTP:
 		case CS_PURGE_POWERDNS_API:
-			attempt_http(r, s, a, &retry);
+			cs_endpoint_http(r, s, a, &retry);
 			break;
 		case CS_PURGE_UNBOUND_CONTROL:
-			attempt_unbound(r, s, a, &retry);
+			cs_endpoint_unbound(r, s, a, &retry);
 			break;
 		case CS_PURGE_INSTRUCTIONS:
 			a->outcome = CS_ACTION_SKIPPED;
 			break;
 		}
-		redact(r, a->error, sizeof(a->error));
+		cs_run_redact(r, a->error, sizeof(a->error));
 		if (a->outcome == CS_ACTION_OK || !retry || i + 1 == attempts) {
 			return;
 		}
@@ -593,7 +168,7 @@ static struct cs_purge_action *new_action(struct run *r, const char *target)
 	memset(a, 0, sizeof(*a));
 	(void)cs_strlcpy(a->endpoint, cs_purge_type_name(r->cfg->type), sizeof(a->endpoint));
 	(void)cs_strlcpy(a->target, target, sizeof(a->target));
-	redact(r, a->target, sizeof(a->target));
+	cs_run_redact(r, a->target, sizeof(a->target));
 	a->http_status = -1;
 	a->exit_code = -1;
 	return a;
@@ -632,7 +207,7 @@ static enum cs_errc failed_step(struct run *r, const char *target, const char *w
 	}
 	a->outcome = CS_ACTION_FAILED;
 	(void)cs_strlcpy(a->error, why, sizeof(a->error));
-	redact(r, a->error, sizeof(a->error));
+	cs_run_redact(r, a->error, sizeof(a->error));
 	enum cs_errc rc = audit(r, "planned", a);
 	return rc == CS_OK ? audit(r, "done", a) : rc;
 }
