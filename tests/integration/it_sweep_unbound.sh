@@ -149,6 +149,17 @@ expect_eq "audit: planned and done per action" \
 	"$((2 * $(jq '.resolvers[0].purge.actions | length' "$r")))" "$(wc -l <"$D/audit.log")"
 got=$(dig +time=2 +tries=1 @"$RES" shop1.se. A | grep -o 'status: [A-Z]*')
 expect_eq "Unbound now answers" "status: NOERROR" "$got"
+# the sweep report reads back; its human rendering shows before and the purge
+run_cs "$D/human.txt" purge --report "$r"
+expect_eq "purge --report of the sweep report: exit (healthy now)" 0 "$RC"
+if grep -q '^  before the purge: needs_purge' "$D/human.txt"; then
+	note "ok: human rendering shows the state before the purge"
+else
+	fail "human rendering: $(cat "$D/human.txt")"
+fi
+# notify has nothing to say about a clean resolver
+run_cs "$D/notify.out" notify --report "$r" --out "$D/msgs"
+expect_eq "notify after the sweep: no message" 0 "$(find "$D/msgs" -type f | wc -l)"
 if ((IT_FAILS > 0)); then
 	cat "$r.err" >&2
 fi
