@@ -369,6 +369,12 @@ static enum cs_errc run_templates(struct run *r, const char *zone)
 			}
 			step_clean(&st);
 		}
+		if (steps >= MAX_STEPS && rc == CS_OK) {
+			cs_log(CS_LOG_WARNING, CS_LOG_PURGE,
+			       "resolver %s: more than %d purge steps; the rest were not run",
+			       rr->id, MAX_STEPS);
+			break;
+		}
 	}
 	return rc;
 }

@@ -75,7 +75,8 @@ const char *cs_purge_type_name(enum cs_purge_type t)
 enum cs_software_id cs_plan_software(const struct cs_resolver_report *rr)
 {
 	enum cs_software_id id = CS_SW_UNKNOWN;
-	if (rr->has_software && cs_software_parse(rr->software.name, &id) == 0) {
+	if (rr->has_software && cs_software_parse(rr->software.name, &id) == 0 &&
+	    id != CS_SW_UNKNOWN) {
 		if (id == CS_SW_KNOT5 && rr->software.version[0] == '6') {
 			id = CS_SW_KNOT6;
 		}

@@ -318,6 +318,18 @@ static void test_plan_knot_version_6_from_fingerprint(void **state)
 	assert_int_equal(cs_plan_software(&rr), CS_SW_KNOT6);
 }
 
+static void test_plan_unknown_software_falls_back_to_address(void **state)
+{
+	(void)state;
+	struct cs_resolver_report rr;
+	make_rr(&rr, "unknown", "9.9.9.9", CS_VERDICT_CACHED_NXDOMAIN, CS_VERDICT_OK);
+	assert_int_equal(cs_plan_software(&rr), CS_SW_QUAD9);
+	make_rr(&rr, "Unbound", "192.0.2.1", CS_VERDICT_CACHED_NXDOMAIN, CS_VERDICT_OK);
+	assert_int_equal(cs_plan_software(&rr), CS_SW_UNBOUND);
+	make_rr(&rr, "something-else", "192.0.2.1", CS_VERDICT_CACHED_NXDOMAIN, CS_VERDICT_OK);
+	assert_int_equal(cs_plan_software(&rr), CS_SW_UNKNOWN);
+}
+
 static void test_plan_hostile_names_skipped(void **state)
 {
 	(void)state;
@@ -453,6 +465,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_knot_version_6_from_fingerprint, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_plan_unknown_software_falls_back_to_address,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_hostile_names_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_alloc_fail_each_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_substitution_and_encoding, setup,
