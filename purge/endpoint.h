@@ -42,10 +42,16 @@ void cs_run_redact(const struct run *r, char *buf, size_t size);
 /** Monotonic milliseconds (the system clock; purge runs on wall time, not the engine's). */
 uint64_t cs_purge_now_ms(void);
 
-/* One attempt each; *retry says whether another attempt may help. */
+/** Whether another attempt may help, and how long the server asked us to wait first. */
+struct cs_retry {
+	bool again;
+	uint32_t after_ms; /**< 0: our own back-off */
+};
+
+/* One attempt each. */
 void cs_endpoint_exec(const struct run *r, const struct step *s, struct cs_purge_action *a,
-		      bool *retry);
+		      struct cs_retry *retry);
 void cs_endpoint_http(const struct run *r, const struct step *s, struct cs_purge_action *a,
-		      bool *retry);
+		      struct cs_retry *retry);
 void cs_endpoint_unbound(const struct run *r, const struct step *s, struct cs_purge_action *a,
-			 bool *retry);
+			 struct cs_retry *retry);

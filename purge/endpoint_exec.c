@@ -124,7 +124,7 @@ static void last_line(const char *out, char *line, size_t size)
 
 /** One attempt; *retry says whether another may help. */
 void cs_endpoint_exec(const struct run *r, const struct step *s, struct cs_purge_action *a,
-		      bool *retry)
+		      struct cs_retry *retry)
 {
 	char out[OUTPUT_MAX];
 	char error[CS_DETAIL_MAX] = "";
@@ -146,5 +146,5 @@ void cs_endpoint_exec(const struct run *r, const struct step *s, struct cs_purge
 	} else {
 		(void)cs_strlcpy(a->error, error, sizeof(a->error));
 	}
-	*retry = true;
+	retry->again = true;
 }

@@ -81,7 +81,7 @@ static CURLcode perform(CURL *h, uint32_t timeout_ms)
 }
 
 void cs_endpoint_http(const struct run *r, const struct step *s, struct cs_purge_action *a,
-		      bool *retry)
+		      struct cs_retry *retry)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct body body = { .p = cs_malloc(HTTP_BODY_MAX + 1) };
@@ -134,7 +134,7 @@ void cs_endpoint_http(const struct run *r, const struct step *s, struct cs_purge
 		(void)cs_snprintf(a->error, sizeof(a->error), "%s",
 				  errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		cs_run_redact(r, a->error, sizeof(a->error));
-		*retry = true;
+		retry->again = true;
 		goto out;
 	}
 	if (body.too_big) {
@@ -152,7 +152,14 @@ void cs_endpoint_http(const struct run *r, const struct step *s, struct cs_purge
 				  status == 401 || status == 403 ? ": wrong or missing credentials"
 								 : "");
 		/* 5xx and 429 may pass; other statuses will not change by asking again */
-		*retry = status >= 500 || status == 429;
+		retry->again = status >= 500 || status == 429;
+		curl_off_t after_s = -1;
+		if (status == 429 &&
+		    curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &after_s) == CURLE_OK &&
+		    after_s > 0) {
+			/* RFC 9110 §10.2.3, bounded: a server cannot park the purge for long */
+			retry->after_ms = after_s >= 30 ? 30000u : (uint32_t)after_s * 1000u;
+		}
 		goto out;
 	}
 	if (s->check_count) {

@@ -16,7 +16,7 @@
 /* --- unbound-control on a unix socket --- */
 
 void cs_endpoint_unbound(const struct run *r, const struct step *s, struct cs_purge_action *a,
-			 bool *retry)
+			 struct cs_retry *retry)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	const char *path = r->cfg->socket;
@@ -38,7 +38,7 @@ void cs_endpoint_unbound(const struct run *r, const struct step *s, struct cs_pu
 		if (fd >= 0) {
 			close(fd);
 		}
-		*retry = true;
+		retry->again = true;
 		return;
 	}
 	/* Unbound reads the 6-byte magic in one read: send the whole line in one write */
@@ -51,7 +51,7 @@ void cs_endpoint_unbound(const struct run *r, const struct step *s, struct cs_pu
 		(void)cs_snprintf(a->error, sizeof(a->error), "send to %s: %s", path,
 				  w < 0 ? strerror(e) : "short write");
 		close(fd);
-		*retry = true;
+		retry->again = true;
 		return;
 	}
 	const uint64_t deadline = cs_purge_now_ms() + r->o->timeout_ms;
@@ -63,7 +63,7 @@ void cs_endpoint_unbound(const struct run *r, const struct step *s, struct cs_pu
 					  "%s: no complete reply within %u ms", path,
 					  (unsigned)r->o->timeout_ms);
 			close(fd);
-			*retry = true;
+			retry->again = true;
 			return;
 		}
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };

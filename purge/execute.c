@@ -125,7 +125,7 @@ static void do_step(struct run *r, const struct step *s, struct cs_purge_action 
 	unsigned attempts = r->o->attempts > 0 ? r->o->attempts : 3;
 	uint32_t backoff = r->o->backoff_ms;
 	for (unsigned i = 0; i < attempts; i++) {
-		bool retry = false;
+		struct cs_retry retry = { 0 };
 		a->error[0] = '\0';
 		a->http_status = -1;
 		a->exit_code = -1;
@@ -145,13 +145,14 @@ static void do_step(struct run *r, const struct step *s, struct cs_purge_action 
 			break;
 		}
 		cs_run_redact(r, a->error, sizeof(a->error));
-		if (a->outcome == CS_ACTION_OK || !retry || i + 1 == attempts) {
+		if (a->outcome == CS_ACTION_OK || !retry.again || i + 1 == attempts) {
 			return;
 		}
+		const uint32_t wait = retry.after_ms > backoff ? retry.after_ms : backoff;
 		cs_log(CS_LOG_WARNING, CS_LOG_PURGE,
 		       "resolver %s: %s %s: %s; trying again in %u ms", r->rr->id, a->endpoint,
-		       a->target, a->error, (unsigned)backoff);
-		sleep_ms(backoff);
+		       a->target, a->error, (unsigned)wait);
+		sleep_ms(wait);
 		backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
 	}
 }

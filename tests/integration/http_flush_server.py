@@ -3,7 +3,8 @@
 
 Every request is logged as one JSON line to LOG (method, path, headers). /flush answers 204
 when the Authorization header is "Bearer $FLUSH_TOKEN", else 401; /fail500 answers 500;
-/redirect answers 302. Runs until killed.
+/redirect answers 302; /busy answers 429 with Retry-After: 1 the first time, then 204.
+Runs until killed.
 """
 import http.server
 import json
@@ -12,6 +13,7 @@ import sys
 
 ADDR, LOG = sys.argv[1], sys.argv[2]
 TOKEN = os.environ["FLUSH_TOKEN"]
+SEEN = {"busy": 0}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -22,6 +24,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/flush"):
             ok = self.headers.get("Authorization") == "Bearer " + TOKEN
             self.send_response(204 if ok else 401)
+        elif self.path.startswith("/busy"):
+            SEEN["busy"] += 1
+            if SEEN["busy"] == 1:
+                self.send_response(429)
+                self.send_header("Retry-After", "1")
+            else:
+                self.send_response(204)
         elif self.path.startswith("/fail500"):
             self.send_response(500)
         elif self.path.startswith("/redirect"):

@@ -3,7 +3,8 @@
 # 127.56.0.0/16 (never the lab's): the http endpoint (a python http.server) with a Bearer
 # token from the environment and one with a wrong token from a file (HTTP 401, reported; the
 # others still purged), a 500 (retried, then failed), a redirect (refused), the exec endpoint
-# (argv run directly; the secret in CACHESWEEP_SECRET, never in argv), a per-name exec, a
+# (argv run directly; the secret in CACHESWEEP_SECRET, never in argv), a 429 whose
+# Retry-After is honoured, a per-name exec, a
 # failing command, and a resolver with no endpoint. No output, log line or audit line may hold
 # either secret. A dry run acts on nothing.
 # shellcheck source=tests/integration/lib.sh
@@ -42,6 +43,8 @@ cat >"$IT_TMP/cfg.json" <<EOF
                  "secret_file": "$IT_TMP/wrong.token", "expect_status": [ 204 ] } },
     { "id": "http-500", "address": "127.56.0.23",
       "purge": { "type": "http", "method": "PUT", "url": "$url/fail500/{zone}" } },
+    { "id": "http-busy", "address": "127.56.0.29",
+      "purge": { "type": "http", "url": "$url/busy" } },
     { "id": "http-redirect", "address": "127.56.0.24",
       "purge": { "type": "http", "method": "GET", "url": "$url/redirect" } },
     { "id": "exec-ok", "address": "127.56.0.25", "software": "unbound",
@@ -78,7 +81,7 @@ EOF
 	sep=""
 	for r in http-ok:127.56.0.21 http-wrong-key:127.56.0.22 http-500:127.56.0.23 \
 		http-redirect:127.56.0.24 exec-ok:127.56.0.25 exec-per-name:127.56.0.26 \
-		exec-fails:127.56.0.27 no-endpoint:127.56.0.28; do
+		exec-fails:127.56.0.27 no-endpoint:127.56.0.28 http-busy:127.56.0.29; do
 		printf '%s' "$sep"
 		resolver "${r%%:*}" "${r#*:}"
 		sep=","
@@ -121,6 +124,8 @@ expect_eq "http-wrong-key: not retried (401 is final)" 1 \
 expect_eq "http-500: failed" failed "$(action "$r" http-500 outcome)"
 expect_eq "http-500: 3 attempts (bounded retries)" 3 \
 	"$(jq -r 'select(.path == "/fail500/se.") | .method' "$IT_TMP/http.log" | grep -c PUT)"
+expect_eq "http-busy: 429, then ok after its Retry-After" "ok 2" \
+	"$(action "$r" http-busy outcome) $(jq -r 'select(.path == "/busy") | .method' "$IT_TMP/http.log" | wc -l)"
 expect_eq "http-redirect: refused" "HTTP 302: redirects are not followed" \
 	"$(action "$r" http-redirect error)"
 expect_eq "exec-ok: outcome" ok "$(action "$r" exec-ok outcome)"
