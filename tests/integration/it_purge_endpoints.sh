@@ -2,11 +2,10 @@
 # purge --report --execute through the generic endpoints, against servers this test starts on
 # 127.56.0.0/16 (never the lab's): the http endpoint (a python http.server) with a Bearer
 # token from the environment and one with a wrong token from a file (HTTP 401, reported; the
-# others still purged), a 500 (retried, then failed), a redirect (refused), the exec endpoint
-# (argv run directly; the secret in CACHESWEEP_SECRET, never in argv), a 429 whose
-# Retry-After is honoured, a per-name exec, a
-# failing command, and a resolver with no endpoint. No output, log line or audit line may hold
-# either secret. A dry run acts on nothing.
+# others still purged), a 500 (retried, then failed), a 429 whose Retry-After is honoured, a
+# redirect (refused), the exec endpoint (argv run directly; the secret in CACHESWEEP_SECRET,
+# never in argv), a per-name exec, a failing command, and a resolver with no endpoint. No
+# output, log line or audit line may hold either secret. A dry run acts on nothing.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
