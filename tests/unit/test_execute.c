@@ -231,6 +231,48 @@ static void test_missing_secret_is_a_failed_action_naming_the_variable(void **st
 	cs_report_free(rep);
 }
 
+/* Runs real (tiny) processes: a command that echoes the secret it got in CACHESWEEP_SECRET
+ * and fails, and one that outlives its time limit. */
+static void test_exec_failure_text_redacted_and_timeout_killed(void **state)
+{
+	(void)state;
+	char *echo[] = { (char *)"sh", (char *)"-c",
+			 (char *)"echo \"refused key $CACHESWEEP_SECRET\" >&2; exit 3", NULL };
+	char *slow[] = { (char *)"sleep", (char *)"5", NULL };
+	char **cmds[] = { echo, slow };
+	struct cs_resolver e = { .id = (char *)"r1", .address = (char *)"192.0.2.1" };
+	e.has_purge = true;
+	e.purge.type = CS_PURGE_EXEC;
+	e.purge.api_key_env = (char *)ENV;
+	e.purge.commands = cmds;
+	e.purge.n_commands = 2;
+	struct cs_report *rep = one_resolver_report();
+	struct cs_resolver_report *rr = &rep->resolvers[0];
+	struct cs_error err = { 0 };
+	char *audit = NULL;
+	size_t alen = 0;
+	FILE *afp = open_memstream(&audit, &alen);
+	assert_non_null(afp);
+	const struct cs_purge_opts opts = {
+		.execute = true, .timeout_ms = 300, .attempts = 1, .audit = afp
+	};
+	assert_int_equal(cs_purge_execute(&opts, "se.", rr, &e, &rr->purge, &err), CS_OK);
+	assert_int_equal(fclose(afp), 0);
+	assert_int_equal(rr->purge.n_actions, 2);
+	const struct cs_purge_action *a = &rr->purge.actions[0];
+	assert_int_equal(a->outcome, CS_ACTION_FAILED);
+	assert_int_equal(a->exit_code, 3);
+	assert_string_equal(a->error, "exit 3: refused key <redacted>");
+	const struct cs_purge_action *b = &rr->purge.actions[1];
+	assert_int_equal(b->outcome, CS_ACTION_FAILED);
+	assert_int_equal(b->exit_code, -1);
+	assert_non_null(strstr(b->error, "no exit within 300 ms, killed"));
+	assert_no_secret("audit log", audit);
+	assert_no_secret("log", logbuf);
+	free(audit);
+	cs_report_free(rep);
+}
+
 static void test_instructions_only_no_actions(void **state)
 {
 	(void)state;
@@ -254,6 +296,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_missing_secret_is_a_failed_action_naming_the_variable, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_exec_failure_text_redacted_and_timeout_killed,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_instructions_only_no_actions, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("execute", tests, NULL, NULL);
