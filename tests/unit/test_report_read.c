@@ -275,6 +275,52 @@ static void test_report_load_alloc_fail_each_clean(void **state)
 	fail_msg("still failing after 200 allocations");
 }
 
+/* A deterministic mutation run over the good report: flipped bytes, cuts, inserted quotes
+ * and brackets. Every input ends in CS_OK or CS_ECONFIG, never a crash or a leak (ASan and
+ * cmocka's allocator watch). */
+static void test_report_load_mutations_never_crash(void **state)
+{
+	(void)state;
+	FILE *fp = fopen(GOOD, "rb");
+	assert_non_null(fp);
+	char base[8192];
+	size_t n = fread(base, 1, sizeof(base), fp);
+	fclose(fp);
+	assert_true(n > 100 && n < sizeof(base));
+	static const char junk[] = "\"{}[],:0-9eE.\\u\x01\xff ntf";
+	uint32_t seed = 2009101201u;
+	char buf[8192];
+	for (unsigned round = 0; round < 3000; round++) {
+		memcpy(buf, base, n);
+		size_t len = n;
+		unsigned edits = 1 + round % 4;
+		for (unsigned k = 0; k < edits; k++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t at = (seed >> 8) % len;
+			seed = seed * 1103515245u + 12345u;
+			switch ((seed >> 16) % 3) {
+			case 0:
+				buf[at] = junk[(seed >> 4) % (sizeof(junk) - 1)];
+				break;
+			case 1:
+				len = at + 1; /* cut */
+				break;
+			default:
+				buf[at] = (char)(seed >> 24);
+				break;
+			}
+		}
+		struct cs_report *rep = NULL;
+		struct cs_error err = { 0 };
+		enum cs_errc rc = cs_report_load_string(buf, len, "mutant", &rep, &err);
+		if (rc != CS_OK && rc != CS_ECONFIG) {
+			fail_msg("round %u: rc %d (%s)", round, (int)rc, err.msg);
+		}
+		assert_true((rc == CS_OK) == (rep != NULL));
+		cs_report_free(rep);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +333,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_report_load_missing_file_eio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_load_alloc_fail_each_clean, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_report_load_mutations_never_crash, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests_name("report_read", tests, group_setup, NULL);
