@@ -56,6 +56,36 @@ static void duration(uint32_t s, char *buf, size_t size)
 	}
 }
 
+/* What a verdict means to someone who has not read our docs. */
+static const char *verdict_plain(enum cs_verdict v)
+{
+	switch (v) {
+	case CS_VERDICT_CACHED_NXDOMAIN:
+		return "says the name does not exist, but it does";
+	case CS_VERDICT_CACHED_NODATA:
+		return "says the name has no such record, but it has";
+	case CS_VERDICT_SERVFAIL_DNSSEC:
+		return "fails: it holds data it judges bogus (DNSSEC)";
+	case CS_VERDICT_SERVFAIL_CACHED:
+		return "fails from a cached error";
+	case CS_VERDICT_BOGUS_DATA:
+		return "serves data that fails DNSSEC validation";
+	case CS_VERDICT_STALE_SERIAL:
+		return "serves an old version of the zone";
+	case CS_VERDICT_BAD_SERIAL:
+		return "serves the broken version of the zone";
+	case CS_VERDICT_WRONG_DATA:
+		return "serves other data than the zone holds";
+	case CS_VERDICT_OK:
+	case CS_VERDICT_SERVFAIL:
+	case CS_VERDICT_REFUSED:
+	case CS_VERDICT_TIMEOUT:
+	case CS_VERDICT_MALFORMED:
+		break;
+	}
+	return "differs from the zone";
+}
+
 static bool same_group(const struct cs_resolver_report *a, const struct cs_resolver_report *b)
 {
 	return strcmp(a->operator_name, b->operator_name) == 0 &&
@@ -130,20 +160,30 @@ static void message(const struct cs_report *rep, size_t first, FILE *fp, bool md
 				duration(fi->ttl_remaining_s, d, sizeof(d));
 				(void)cs_snprintf(ttl, sizeof(ttl), ", cached for %s more", d);
 			}
-			fprintf(fp, "%s%s %s: %s (%s%s)\n", md ? "- " : "  - ", fi->name, type,
-				cs_verdict_name(fi->verdict), rcode, ttl);
+			fprintf(fp, "%s%s %s: %s [%s, %s%s]\n", md ? "- " : "  - ", fi->name, type,
+				verdict_plain(fi->verdict), cs_verdict_name(fi->verdict), rcode,
+				ttl);
 		}
 		fprintf(fp, "\nTo purge (scope %s):\n\n",
 			rr->purge.scope[0] ? rr->purge.scope : rep->zone);
 		for (size_t k = 0; k < rr->purge.n_instructions; k++) {
 			fprintf(fp, "%s%s\n", code, rr->purge.instructions[k]);
 		}
+		for (size_t f = 0; f < rr->n_findings; f++) {
+			const struct cs_finding *fi = &rr->findings[f];
+			char type[16];
+			if (!cs_verdict_needs_purge(fi->verdict)) {
+				continue;
+			}
+			cs_type_format(fi->type, type, sizeof(type));
+			fprintf(fp, "\nThen check (the answer should be NOERROR with data):\n\n");
+			fprintf(fp, "%sdig @%s -p %u %s %s +dnssec\n", code, rr->address,
+				(unsigned)rr->port, fi->name, type);
+			break;
+		}
 		fputc('\n', fp);
 	}
-	fprintf(fp,
-		"After the purge the names answer again at once; you can check with\n\n%sdig "
-		"@<resolver> %s SOA +dnssec\n\nThank you.\n",
-		code, rep->zone);
+	fprintf(fp, "Thank you.\n");
 }
 
 static enum cs_errc write_file(const char *dir, const char *name, const char *ext,
