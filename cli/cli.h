@@ -77,6 +77,8 @@ enum cs_errc cli_probe_all(struct event_base *base, const struct cs_config *cfg,
  *  behaviour) and record it in the report with its source. */
 enum cs_errc cli_fingerprint(struct event_base *base, const struct cs_config *cfg,
 			     struct cs_report *rep, struct cs_error *err);
+/** The purge plan of every resolver that needs one (cfg, for endpoints, may be NULL). */
+enum cs_errc cli_plan(const struct cs_config *cfg, struct cs_report *rep, struct cs_error *err);
 /** Write the report in the chosen format to -o FILE or stdout. */
 enum cs_errc cli_write_report(const struct cli_args *args, const struct cs_report *rep,
 			      struct cs_error *err);

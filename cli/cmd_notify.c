@@ -241,21 +241,8 @@ int cmd_notify_run(const struct cli_args *args)
 		goto out;
 	}
 	/* plans for every resolver that needs one (a report read back may carry them already) */
-	for (size_t i = 0; i < rep->n_resolvers; i++) {
-		struct cs_resolver_report *rr = &rep->resolvers[i];
-		if (rr->status != CS_STATUS_NEEDS_PURGE) {
-			continue;
-		}
-		const struct cs_resolver *r = NULL;
-		for (size_t k = 0; cfg != NULL && k < cfg->n_resolvers; k++) {
-			if (strcmp(cfg->resolvers[k].id, rr->id) == 0) {
-				r = &cfg->resolvers[k];
-			}
-		}
-		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
-		if (cs_plan_build(&in, &rr->purge, &err) != CS_OK) {
-			goto out;
-		}
+	if (cli_plan(cfg, rep, &err) != CS_OK) {
+		goto out;
 	}
 	for (size_t i = 0; i < rep->n_resolvers; i++) {
 		const struct cs_resolver_report *rr = &rep->resolvers[i];

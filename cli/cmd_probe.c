@@ -121,6 +121,10 @@ int cmd_probe_run(const struct cli_args *args)
 	if (!args->no_fingerprint && cli_fingerprint(base, cfg, rep, &err) != CS_OK) {
 		goto out;
 	}
+	/* the report carries each purge plan: the contract between probe and purge */
+	if (cli_plan(cfg, rep, &err) != CS_OK) {
+		goto out;
+	}
 	if (cli_write_report(args, rep, &err) != CS_OK) {
 		goto out;
 	}

@@ -117,6 +117,21 @@ static FILE *open_audit(const struct cli_args *args, const struct cs_config *cfg
 	return fp;
 }
 
+enum cs_errc cli_plan(const struct cs_config *cfg, struct cs_report *rep, struct cs_error *err)
+{
+	enum cs_errc rc = CS_OK;
+	for (size_t i = 0; i < rep->n_resolvers && rc == CS_OK; i++) {
+		struct cs_resolver_report *rr = &rep->resolvers[i];
+		if (rr->status != CS_STATUS_NEEDS_PURGE) {
+			continue;
+		}
+		const struct cs_resolver *r = find_resolver(cfg, rr->id);
+		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
+		rc = cs_plan_build(&in, &rr->purge, err);
+	}
+	return rc;
+}
+
 /** Plan (and with execute, act on) every selected resolver that needs a purge. */
 static enum cs_errc plan_and_act(const struct cli_args *args, const struct cs_config *cfg,
 				 struct cs_report *rep, FILE *audit, bool *purged,
