@@ -117,6 +117,16 @@ static FILE *open_audit(const struct cli_args *args, const struct cs_config *cfg
 	return fp;
 }
 
+/* A report read back may lack the software the config names: the hint fills it. */
+static void hint_software(struct cs_resolver_report *rr, const struct cs_resolver *r)
+{
+	if (!rr->has_software && r != NULL && r->software != NULL) {
+		rr->has_software = true;
+		(void)cs_strlcpy(rr->software.name, r->software, sizeof(rr->software.name));
+		(void)cs_strlcpy(rr->software.source, "config", sizeof(rr->software.source));
+	}
+}
+
 enum cs_errc cli_plan(const struct cs_config *cfg, struct cs_report *rep, struct cs_error *err)
 {
 	enum cs_errc rc = CS_OK;
@@ -126,6 +136,7 @@ enum cs_errc cli_plan(const struct cs_config *cfg, struct cs_report *rep, struct
 			continue;
 		}
 		const struct cs_resolver *r = find_resolver(cfg, rr->id);
+		hint_software(rr, r);
 		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
 		rc = cs_plan_build(&in, &rr->purge, err);
 	}
@@ -152,13 +163,7 @@ static enum cs_errc plan_and_act(const struct cli_args *args, const struct cs_co
 			continue;
 		}
 		const struct cs_resolver *r = find_resolver(cfg, rr->id);
-		if (!rr->has_software && r != NULL && r->software != NULL) {
-			/* a report read back: the config's hint fills what it lacks */
-			rr->has_software = true;
-			(void)cs_strlcpy(rr->software.name, r->software, sizeof(rr->software.name));
-			(void)cs_strlcpy(rr->software.source, "config",
-					 sizeof(rr->software.source));
-		}
+		hint_software(rr, r);
 		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
 		rc = cs_plan_build(&in, &rr->purge, err);
 		if (rc == CS_OK) {
