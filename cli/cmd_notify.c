@@ -264,7 +264,8 @@ int cmd_notify_run(const struct cli_args *args)
 			const struct cs_resolver_report *o = &rep->resolvers[k];
 			slug(o->operator_name[0] ? o->operator_name : o->contact, other,
 			     sizeof(other));
-			if (strcmp(other, name) == 0 && !same_group(o, rr)) {
+			if (o->status == CS_STATUS_NEEDS_PURGE && strcmp(other, name) == 0 &&
+			    !same_group(o, rr)) {
 				(void)cs_snprintf(base_name, sizeof(base_name), "%s-%zu", name, i);
 			}
 		}
