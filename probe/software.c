@@ -219,16 +219,20 @@ void cs_fingerprint_classify(const struct cs_fingerprint *fp, struct cs_software
 		set_guess(out, id, version, "nsid");
 		return;
 	}
-	/* 4. behaviour: Knot Resolver answers NOTIMP for every class but IN */
+	/* 4. behaviour: Knot Resolver has no CHAOS names at all. Its source answers NOTIMP for
+	 * a class other than IN (flush.md §16.2); kresd 5.6.0 on Debian 12, asked with RD=1,
+	 * answered SERVFAIL to every CH TXT query here (and REFUSED with RD=0). The software
+	 * that answer CHAOS (BIND, Unbound, PowerDNS, dnsmasq) never fail all four. */
 	bool any = false;
-	bool all_notimp = true;
+	bool all_fail = true;
 	for (unsigned i = 0; i < CS_FP_COUNT; i++) {
 		if (fp->q[i].answered) {
 			any = true;
-			all_notimp = all_notimp && fp->q[i].rcode == CS_RCODE_NOTIMP;
+			all_fail = all_fail && (fp->q[i].rcode == CS_RCODE_NOTIMP ||
+						fp->q[i].rcode == CS_RCODE_SERVFAIL);
 		}
 	}
-	if (any && all_notimp) {
+	if (any && all_fail) {
 		set_guess(out, CS_SW_KNOT5, "", "behaviour");
 		return;
 	}
