@@ -2,10 +2,11 @@
 # cachesweep sweep --execute end to end on a world of its own on 127.56.0.0/16 (not the lab):
 # NSD serves an unsigned se. on 127.56.0.11; Unbound on 127.56.0.12 (stub-zone se. → NSD,
 # control socket in a temp dir) and, when installed, two PowerDNS Recursors on 127.56.0.13 and
-# .14 (forward-zones se. → NSD, API on :8082) cache the 2009 damage (shop1.se. NXDOMAIN, SOA
+# .14 (forward-zones se. → NSD, API on :8082) and a Knot Resolver 5 on .16 (STUB se. → NSD;
+# flushed by the exec endpoint through its control socket) cache the 2009 damage (shop1.se. NXDOMAIN, SOA
 # negative TTL one hour) while the zone is broken; the zone is fixed; the sweep finds the
-# cached NXDOMAINs, fingerprints Unbound by CHAOS version.bind and PowerDNS by version.bind
-# (no software hints in the config), flushes Unbound through the unbound-control endpoint and
+# cached NXDOMAINs, fingerprints Unbound and PowerDNS by CHAOS version.bind and Knot by its
+# behaviour (no software hints in the config), flushes Unbound through the unbound-control endpoint and
 # PowerDNS through its REST API, probes again and reports before (needs_purge) and after
 # (healthy). The second PowerDNS is configured with a wrong key: HTTP 401 is reported, it still
 # needs a purge (exit 2), and the others are clean. The audit log holds every action.
@@ -17,6 +18,8 @@ RES=${CS_SWEEP_RES_ADDR:-127.56.0.12}
 PDNS1=${CS_SWEEP_PDNS1_ADDR:-127.56.0.13}
 PDNS2=${CS_SWEEP_PDNS2_ADDR:-127.56.0.14}
 PDNS=$(command -v pdns_recursor || echo /usr/sbin/pdns_recursor)
+KNOT=${CS_SWEEP_KNOT_ADDR:-127.56.0.16}
+KRESD=$(command -v kresd || echo /usr/sbin/kresd)
 KEY="sweep-$RANDOM$RANDOM"
 WRONG="wrong-$RANDOM$RANDOM"
 export CS_IT_PDNS_KEY=$KEY
@@ -128,9 +131,27 @@ until [[ $(dig +short +time=1 +tries=1 @"$AUTH" se. SOA 2>/dev/null) == *2009101
 	fi
 	sleep 0.2
 done
+with_knot=no
+if [[ -x $KRESD ]] && command -v socat >/dev/null; then
+	with_knot=yes
+	mkdir -p "$D/kres"
+	# no trust anchor: there is no root here to prove se. insecure from
+	cat >"$D/kres/config" <<EOF
+net.listen('$KNOT', 53, { kind = 'dns' })
+trust_anchors.remove('.')
+option('ALLOW_LOCAL', true)
+policy.add(policy.suffix(policy.STUB({'$AUTH'}), {todname('se.')}))
+cache.open(10*MB, 'lmdb://$D/kres/cache')
+EOF
+	"$KRESD" -n -c "$D/kres/config" "$D/kres" >"$D/kres.out" 2>&1 &
+	knot_pid=$!
+	pids+=("$knot_pid")
+fi
+
 # 2009: the resolvers cache the broken answers
 resolvers=("$RES")
 [[ $with_pdns == yes ]] && resolvers+=("$PDNS1" "$PDNS2")
+[[ $with_knot == yes ]] && resolvers+=("$KNOT")
 for a in "${resolvers[@]}"; do
 	deadline=$((SECONDS + 15))
 	until dig +time=1 +tries=1 @"$a" se. SOA >/dev/null 2>&1; do
@@ -143,6 +164,12 @@ for a in "${resolvers[@]}"; do
 	got=$(dig +time=2 +tries=1 @"$a" shop1.se. A | grep -o 'status: [A-Z]*')
 	expect_eq "broken zone cached by $a" "status: NXDOMAIN" "$got"
 done
+# Knot Resolver 5's control socket is named after its process id
+knot_sock=$D/kres/control/${knot_pid:-none}
+if [[ $with_knot == yes && ! -S $knot_sock ]]; then
+	fail "kresd control socket $knot_sock missing: $(ls "$D/kres/control" 2>&1)"
+	with_knot=no
+fi
 # the fix is published; Unbound still holds the NXDOMAIN for an hour
 zone 2009101202 yes
 nsd-control -c "$D/nsd.conf" reload se. >/dev/null
@@ -172,6 +199,13 @@ cat >"$D/cfg.json" <<EOF
       "purge": { "type": "powerdns-api", "url": "http://$PDNS2:8082",
                  "secret_file": "$D/wrong.key" } }
 PD
+)$(
+	[[ $with_knot == yes ]] && cat <<KN
+,
+    { "id": "isp-knot", "address": "$KNOT", "operator": "Lab ISP",
+      "purge": { "type": "exec", "commands": [ [ "sh", "-c",
+        "echo \\"cache.clear('{zone}')\\" | socat -t1 - UNIX-CONNECT:$knot_sock" ] ] } }
+KN
 ) ] }
 EOF
 
@@ -187,6 +221,16 @@ run_cs "$D/sweep.json" sweep -c "$D/cfg.json" --execute --settle 0 --format json
 	--audit-log "$D/audit.log" -v
 r=$D/sweep.json
 res() { jq -r --arg id "$1" ".resolvers[] | select(.id == \$id) | $2" "$r"; }
+if [[ $with_knot == yes ]]; then
+	expect_eq "knot: fingerprinted by behaviour" "knot-resolver behaviour" \
+		"$(res isp-knot '.software | "\(.name) \(.source)"')"
+	expect_eq "knot: before needs_purge, after healthy" "needs_purge healthy" \
+		"$(res isp-knot '"\(.before.status) \(.status)"')"
+	expect_eq "knot: the exec endpoint ran" "ok 0" \
+		"$(res isp-knot '.purge.actions[0] | "\(.outcome) \(.exit_code)"')"
+	expect_eq "knot: its instructions" "echo \"cache.clear('se.')\" | socat - UNIX-CONNECT:/run/knot-resolver/control/1" \
+		"$(res isp-knot '.purge.instructions[0]')"
+fi
 if [[ $with_pdns == yes ]]; then
 	expect_eq "sweep --execute: exit 2 (the wrong key left one resolver dirty)" 2 "$RC"
 else
@@ -209,7 +253,8 @@ if [[ $with_pdns == yes ]]; then
 		"$(res isp-pdns '.purge.actions[0] | "\(.outcome) \(.http_status)"')"
 	expect_eq "pdns wrong key: 401 reported, still needs a purge" "failed 401 needs_purge" \
 		"$(res isp-pdns-wrong-key '"\(.purge.actions[0].outcome) \(.purge.actions[0].http_status) \(.status)"')"
-	expect_eq "summary after: 2 healthy, 1 needs purge" "2 1" \
+	expect_eq "summary after: all but one healthy, 1 needs purge" \
+		"$(($(jq '.resolvers | length' "$r") - 1)) 1" \
 		"$(jq -r '"\(.summary.healthy) \(.summary.needs_purge)"' "$r")"
 	for f in "$r" "$r.err" "$D/audit.log"; do
 		if grep -qF -e "$KEY" -e "$WRONG" "$f"; then fail "a key leaked into ${f##*/}"; fi
