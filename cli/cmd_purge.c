@@ -117,6 +117,28 @@ static FILE *open_audit(const struct cli_args *args, const struct cs_config *cfg
 	return fp;
 }
 
+/* Plan again; a report read back keeps the actions it records (what was done) unless this run
+ * acts itself. */
+static enum cs_errc replan(const struct cs_plan_input *in, struct cs_purge_block *pb,
+			   struct cs_error *err)
+{
+	struct cs_purge_action *old = pb->actions;
+	const size_t n_old = pb->n_actions;
+	char endpoint[sizeof(pb->endpoint)];
+	(void)cs_strlcpy(endpoint, pb->endpoint, sizeof(endpoint));
+	pb->actions = NULL;
+	pb->n_actions = 0;
+	enum cs_errc rc = cs_plan_build(in, pb, err);
+	if (rc == CS_OK && pb->endpoint[0] == '\0' && n_old > 0) {
+		pb->actions = old;
+		pb->n_actions = n_old;
+		(void)cs_strlcpy(pb->endpoint, endpoint, sizeof(pb->endpoint));
+		old = NULL;
+	}
+	cs_free(old);
+	return rc;
+}
+
 /* A report read back may lack the software the config names: the hint fills it. */
 static void hint_software(struct cs_resolver_report *rr, const struct cs_resolver *r)
 {
@@ -138,7 +160,7 @@ enum cs_errc cli_plan(const struct cs_config *cfg, struct cs_report *rep, struct
 		const struct cs_resolver *r = find_resolver(cfg, rr->id);
 		hint_software(rr, r);
 		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
-		rc = cs_plan_build(&in, &rr->purge, err);
+		rc = replan(&in, &rr->purge, err);
 	}
 	return rc;
 }
@@ -165,7 +187,7 @@ static enum cs_errc plan_and_act(const struct cli_args *args, const struct cs_co
 		const struct cs_resolver *r = find_resolver(cfg, rr->id);
 		hint_software(rr, r);
 		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
-		rc = cs_plan_build(&in, &rr->purge, err);
+		rc = replan(&in, &rr->purge, err);
 		if (rc == CS_OK) {
 			rc = cs_purge_execute(&opts, rep->zone, rr, r, &rr->purge, err);
 		}
