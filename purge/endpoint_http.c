@@ -67,7 +67,8 @@ static CURLcode perform(CURL *h, uint32_t timeout_ms)
 	}
 	int left = 0;
 	CURLMsg *msg = NULL;
-	while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+	for (msg = curl_multi_info_read(m, &left); msg != NULL;
+	     msg = curl_multi_info_read(m, &left)) {
 		if (msg->msg == CURLMSG_DONE && msg->easy_handle == h) {
 			result = msg->data.result;
 		}
