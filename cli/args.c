@@ -15,12 +15,17 @@ static const char usage[] =
 	"                         [--format human|json|ndjson|nagios|prometheus|csv] [-o FILE]\n"
 	"                         [--warning N|P%] [--critical N|P%] [--state FILE [--changes]]\n"
 	"                         [--lock FILE] [--deadline S] [--timeout-ms MS] [--retries N]\n"
-	"                         [--concurrency N] [--qps-per-resolver N] [--qps-total N] "
-	"[-q] [-v]...\n"
+	"                         [--concurrency N] [--qps-per-resolver N] [--qps-total N]\n"
+	"                         [--no-fingerprint] [-q] [-v]...\n"
+	"       cachesweep purge  [-c FILE] [--report FILE|-] [--execute] [--resolver ID]...\n"
+	"                         [--audit-log FILE] [--format human|json] [-o FILE]\n"
+	"       cachesweep sweep  [-c FILE] [--execute] [--settle S] [--audit-log FILE]\n"
+	"                         [--format human|json] [-o FILE]\n"
+	"       cachesweep notify [-c FILE] [--report FILE|-] --out DIR\n"
 	"\n"
-	"Finds resolvers whose caches still serve a zone's bad past and says when each heals.\n"
-	"Without -c the embedded default applies: zone se., sample .se names, the system's\n"
-	"resolvers and well-known public services, truth from the real root.\n"
+	"probe finds resolvers whose caches still serve a zone's bad past and says when each\n"
+	"heals. Without -c the embedded default applies: zone se., sample .se names, the\n"
+	"system's resolvers and well-known public services, truth from the real root.\n"
 	"With -c, --name and --resolver add to the config; without it they stand in for the\n"
 	"default's names and resolvers.\n"
 	"-o writes the report atomically (a temporary file renamed into place).\n"
@@ -30,10 +35,17 @@ static const char usage[] =
 	"--lock: a second run exits 3 while one holds FILE. --deadline: after S seconds, probes\n"
 	"still open are reported as timeout and the report is written. -q: no report on stdout\n"
 	"when all is well (or, with --changes, when nothing changed).\n"
+	"Resolvers without a software hint are fingerprinted (CHAOS TXT) unless --no-fingerprint.\n"
+	"\n"
+	"purge plans the narrowest flush of the zone per resolver software and, with --execute,\n"
+	"runs it through each resolver's configured endpoint (dry run by default; every action\n"
+	"goes to the audit log). sweep probes, purges, waits --settle seconds (default 2) and\n"
+	"probes the purged resolvers again: one report with before and after, the exit code\n"
+	"from after. notify writes one message per operator (plain text and Markdown) into DIR.\n"
 	"See cachesweep(1).\n"
 	"\n"
 	"exit: 0 all healthy, 1 some unreachable/refused/degraded, 2 some need a purge,\n"
-	"      3 could not judge (usage, config, truth)\n";
+	"      3 could not judge (usage, config, report, truth)\n";
 
 enum {
 	OPT_ZONE = 256,
@@ -52,6 +64,12 @@ enum {
 	OPT_CHANGES,
 	OPT_LOCK,
 	OPT_DEADLINE,
+	OPT_REPORT,
+	OPT_EXECUTE,
+	OPT_SETTLE,
+	OPT_AUDIT_LOG,
+	OPT_OUT,
+	OPT_NO_FINGERPRINT,
 };
 
 static const struct option options[] = {
@@ -73,6 +91,12 @@ static const struct option options[] = {
 	{ "lock", required_argument, NULL, OPT_LOCK },
 	{ "deadline", required_argument, NULL, OPT_DEADLINE },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "execute", no_argument, NULL, OPT_EXECUTE },
+	{ "settle", required_argument, NULL, OPT_SETTLE },
+	{ "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "no-fingerprint", no_argument, NULL, OPT_NO_FINGERPRINT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -168,6 +192,23 @@ static enum cs_errc one_option(int c, const char *arg, struct cli_args *a, struc
 			      &a->has_qps_per_resolver, err);
 	case OPT_QPS_TOTAL:
 		return number("qps-total", arg, 0, 10000000, &a->qps_total, &a->has_qps_total, err);
+	case OPT_REPORT:
+		a->report_path = arg;
+		return CS_OK;
+	case OPT_EXECUTE:
+		a->execute = true;
+		return CS_OK;
+	case OPT_SETTLE:
+		return number("settle", arg, 0, 3600, &a->settle_s, &a->has_settle, err);
+	case OPT_AUDIT_LOG:
+		a->audit_log = arg;
+		return CS_OK;
+	case OPT_OUT:
+		a->out_dir = arg;
+		return CS_OK;
+	case OPT_NO_FINGERPRINT:
+		a->no_fingerprint = true;
+		return CS_OK;
 	case 'v':
 		a->verbosity++;
 		return CS_OK;
@@ -245,6 +286,26 @@ enum cs_errc cli_args_parse(int argc, char **argv, struct cli_args *a, bool *don
 				    "--changes: the change-only report is human or json, not the "
 				    "--format given");
 	}
+	const bool is_probe = strcmp(a->command, "probe") == 0;
+	const bool is_sweep = strcmp(a->command, "sweep") == 0;
+	const bool is_notify = strcmp(a->command, "notify") == 0;
+	if (a->report_path != NULL && (is_probe || is_sweep)) {
+		return cs_error_set(err, CS_EINVAL, "--report: only for purge and notify");
+	}
+	if (a->execute && (is_probe || is_notify)) {
+		return cs_error_set(err, CS_EINVAL, "--execute: only for purge and sweep");
+	}
+	if (a->has_settle && !is_sweep) {
+		return cs_error_set(err, CS_EINVAL, "--settle: only for sweep");
+	}
+	if ((a->out_dir != NULL) != is_notify) {
+		return cs_error_set(err, CS_EINVAL,
+				    is_notify ? "notify needs --out DIR"
+					      : "--out: only for notify");
+	}
+	if ((a->changes || a->state_path != NULL) && !is_probe) {
+		return cs_error_set(err, CS_EINVAL, "--state and --changes: only for probe");
+	}
 	a->color = a->format == CLI_FORMAT_HUMAN && a->output == NULL && isatty(STDOUT_FILENO);
 	return CS_OK;
 }
@@ -263,17 +324,21 @@ enum cs_errc cli_config(const struct cli_args *a, struct cs_config **out, struct
 	if (a->zone != NULL) {
 		rc = cs_config_set_zone(cfg, a->zone, err);
 	}
-	/* on the default, the command line's names and resolvers stand in for the built-in ones */
+	/* on the default, the command line's names and resolvers stand in for the built-in
+	 * ones */
 	if (rc == CS_OK && a->config_path == NULL && a->n_names > 0) {
 		cs_config_clear_names(cfg);
 	}
-	if (rc == CS_OK && a->config_path == NULL && a->n_resolvers > 0) {
+	if (rc == CS_OK && a->config_path == NULL && a->n_resolvers > 0 &&
+	    strcmp(a->command, "purge") != 0 && strcmp(a->command, "notify") != 0) {
 		cs_config_clear_resolvers(cfg);
 	}
 	for (size_t i = 0; i < a->n_names && rc == CS_OK; i++) {
 		rc = cs_config_add_name(cfg, a->names[i], err);
 	}
-	for (size_t i = 0; i < a->n_resolvers && rc == CS_OK; i++) {
+	/* purge and notify take resolver ids from a report, not addresses to probe */
+	const bool ids = strcmp(a->command, "purge") == 0 || strcmp(a->command, "notify") == 0;
+	for (size_t i = 0; i < a->n_resolvers && rc == CS_OK && !ids; i++) {
 		rc = cs_config_add_resolver(cfg, a->resolvers[i], err);
 	}
 	if (a->has_timeout_ms) {

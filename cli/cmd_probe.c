@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * cachesweep probe: config → truth → probe every resolver × name → classify → report.
- * Around it, what a cron job or a monitoring check needs: a lock against overlapping runs,
- * a deadline for the whole run, state kept between runs for a change-only report, and
- * output files replaced atomically.
+ * cachesweep probe: config → truth → probe every resolver × name → classify → fingerprint →
+ * purge plan → report. Around it, what a cron job or a monitoring check needs: a lock against
+ * overlapping runs, a deadline for the whole run, state kept between runs for a change-only
+ * report, and output files replaced atomically. purge, sweep and notify reuse the probe
+ * round (cli_probe, cli_probe_all) and the report writer (cli_write_report).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,15 +55,24 @@ static void on_resolver_done(void *arg, size_t resolver_index)
 	cs_resolver_report_clean(&rr);
 }
 
-static enum cs_errc probe_all(struct event_base *base, const struct cs_config *cfg,
-			      const struct cs_keyset *keys, struct cs_observation *obs,
-			      uint64_t deadline_ms, bool has_deadline, struct stream *st,
-			      struct cs_error *err)
+/* One probe round over cfg's resolvers. The zone keys truth validated check answers no
+ * validator vouched for; a deadline and an NDJSON stream are optional. */
+static enum cs_errc probe_round(struct event_base *base, const struct cs_config *cfg,
+				const struct cs_truth *truth, struct cs_observation *obs,
+				const uint64_t *deadline_ms, struct stream *st,
+				struct cs_error *err)
 {
 	struct cs_engine *eng = NULL;
+	struct cs_keyset *keys = NULL;
 	const size_t n = cs_report_probe_count(cfg);
-	enum cs_errc rc =
-		cs_engine_new(base, &cfg->limits, cs_clock_system(), cfg->n_resolvers, &eng, err);
+	enum cs_errc rc = truth != NULL ? cs_keyset_from_truth(truth, &keys, err) : CS_OK;
+	if (rc == CS_OK) {
+		cs_log(CS_LOG_INFO, CS_LOG_TRUTH,
+		       "zone %s: %zu validated DNSKEYs to check signatures with", cfg->zone,
+		       cs_keyset_count(keys));
+		rc = cs_engine_new(base, &cfg->limits, cs_clock_system(), cfg->n_resolvers, &eng,
+				   err);
+	}
 	/* name-major order: each resolver's first name goes out before anyone's second */
 	for (size_t i = 0; i < n && rc == CS_OK; i++) {
 		for (size_t r = 0; r < cfg->n_resolvers && rc == CS_OK; r++) {
@@ -84,18 +94,66 @@ static enum cs_errc probe_all(struct event_base *base, const struct cs_config *c
 	if (rc == CS_OK && st != NULL) {
 		cs_engine_on_resolver_done(eng, on_resolver_done, st);
 	}
-	if (rc == CS_OK && has_deadline) {
-		cs_engine_set_deadline(eng, deadline_ms);
+	if (rc == CS_OK && deadline_ms != NULL) {
+		cs_engine_set_deadline(eng, *deadline_ms);
 	}
 	if (rc == CS_OK) {
 		rc = cs_engine_run(eng, err);
 	}
 	cs_engine_free(eng);
+	cs_keyset_free(keys);
 	if (rc == CS_OK && st != NULL && st->rc != CS_OK) {
 		*err = st->err;
 		rc = st->rc;
 	}
 	return rc;
+}
+
+enum cs_errc cli_probe_all(struct event_base *base, const struct cs_config *cfg,
+			   const struct cs_truth *truth, struct cs_observation *obs,
+			   struct cs_error *err)
+{
+	return probe_round(base, cfg, truth, obs, NULL, NULL, err);
+}
+
+/* truth, the observations and the report of one probe round; st (may be NULL) streams. */
+static enum cs_errc probe_report(struct event_base *base, const struct cs_config *cfg,
+				 const uint64_t *deadline_ms, struct stream *st,
+				 struct cs_truth **truth, struct cs_report **out,
+				 struct cs_error *err)
+{
+	const struct cs_clock *clock = cs_clock_system();
+	*truth = NULL;
+	*out = NULL;
+	cs_log(CS_LOG_INFO, CS_LOG_TRUTH, "zone %s: asking the authoritative side (%zu names)",
+	       cfg->zone, cfg->n_names);
+	enum cs_errc rc = cs_truth_gather(base, cfg, truth, err);
+	if (rc != CS_OK) {
+		return rc;
+	}
+	const size_t n = cs_report_probe_count(cfg);
+	struct cs_observation *obs = cs_calloc(cfg->n_resolvers * n, sizeof(*obs));
+	if (obs == NULL) {
+		return cs_error_set(err, CS_ENOMEM, "out of memory for %zu observations",
+				    cfg->n_resolvers * n);
+	}
+	if (st != NULL) {
+		st->truth = *truth;
+		st->obs = obs;
+	}
+	cs_log(CS_LOG_INFO, CS_LOG_PROBE, "probing %zu resolvers × %zu names", cfg->n_resolvers, n);
+	rc = probe_round(base, cfg, *truth, obs, deadline_ms, st, err);
+	if (rc == CS_OK) {
+		rc = cs_report_build(cfg, *truth, obs, clock->wall_s(clock), out, err);
+	}
+	cs_free(obs);
+	return rc;
+}
+
+enum cs_errc cli_probe(struct event_base *base, const struct cs_config *cfg,
+		       struct cs_truth **truth, struct cs_report **out, struct cs_error *err)
+{
+	return probe_report(base, cfg, NULL, NULL, truth, out, err);
 }
 
 /* The last run's state, or NULL for a fresh start; only running out of memory fails. */
@@ -148,9 +206,9 @@ static enum cs_errc save_state(const char *path, const struct cs_state *st, stru
 	return rc;
 }
 
-static enum cs_errc write_report(const struct cli_args *args, const struct cs_report *rep, int code,
-				 const struct cs_change *changes, size_t n_changes, FILE *fp,
-				 struct cs_error *err)
+static enum cs_errc render(const struct cli_args *args, const struct cs_report *rep, int code,
+			   const struct cs_change *changes, size_t n_changes, FILE *fp,
+			   struct cs_error *err)
 {
 	if (args->changes) {
 		if (quiet_here(args) && n_changes == 0) {
@@ -186,15 +244,31 @@ static enum cs_errc write_report(const struct cli_args *args, const struct cs_re
 	return CS_OK;
 }
 
+enum cs_errc cli_write_report(const struct cli_args *args, const struct cs_report *rep,
+			      struct cs_error *err)
+{
+	struct cli_out out = { 0 };
+	enum cs_errc rc = cli_out_open(&out, args->output, "-o", err);
+	if (rc == CS_OK) {
+		rc = render(args, rep, cli_exit_code(rep, &args->warning, &args->critical), NULL, 0,
+			    out.fp, err);
+	}
+	if (rc == CS_OK) {
+		rc = cli_out_commit(&out, "-o", err);
+	}
+	if (rc != CS_OK) {
+		cli_out_abort(&out);
+	}
+	return rc;
+}
+
 int cmd_probe_run(const struct cli_args *args)
 {
 	struct cs_error err = { 0 };
 	struct cs_config *cfg = NULL;
 	struct event_base *base = NULL;
 	struct cs_truth *truth = NULL;
-	struct cs_observation *obs = NULL;
 	struct cs_report *rep = NULL;
-	struct cs_keyset *keys = NULL;
 	struct cs_state *prev = NULL;
 	struct cs_state *next = NULL;
 	struct cs_change *changes = NULL;
@@ -206,9 +280,8 @@ int cmd_probe_run(const struct cli_args *args)
 	bool reported = false; /* the report is out: no second status line for nagios */
 	int code = CLI_EXIT_UNKNOWN;
 	int result = CLI_EXIT_UNKNOWN;
-	size_t n = 0;
 	const struct cs_clock *clock = cs_clock_system();
-	const uint64_t started_ms = clock->mono_ms(clock);
+	const uint64_t deadline_ms = clock->mono_ms(clock) + (uint64_t)args->deadline_s * 1000u;
 
 	if (args->lock_path != NULL && cli_lock_acquire(args->lock_path, &lock_fd, &err) != CS_OK) {
 		goto out;
@@ -221,36 +294,19 @@ int cmd_probe_run(const struct cli_args *args)
 		cs_error_set(&err, CS_ENOMEM, "cannot create the event loop");
 		goto out;
 	}
-	cs_log(CS_LOG_INFO, CS_LOG_TRUTH, "zone %s: asking the authoritative side (%zu names)",
-	       cfg->zone, cfg->n_names);
-	if (cs_truth_gather(base, cfg, &truth, &err) != CS_OK) {
-		goto out;
-	}
-	/* the zone keys truth validated: answers no validator vouched for are checked with them */
-	if (cs_keyset_from_truth(truth, &keys, &err) != CS_OK) {
-		goto out;
-	}
-	cs_log(CS_LOG_INFO, CS_LOG_TRUTH, "zone %s: %zu validated DNSKEYs to check signatures with",
-	       cfg->zone, cs_keyset_count(keys));
-	n = cs_report_probe_count(cfg);
-	obs = cs_calloc(cfg->n_resolvers * n, sizeof(*obs));
-	if (obs == NULL) {
-		cs_error_set(&err, CS_ENOMEM, "out of memory for %zu observations",
-			     cfg->n_resolvers * n);
-		goto out;
-	}
 	if (cli_out_open(&out, args->output, "-o", &err) != CS_OK) {
 		goto out;
 	}
-	st = (struct stream){
-		.args = args, .cfg = cfg, .truth = truth, .obs = obs, .fp = out.fp, .rc = CS_OK
-	};
-	cs_log(CS_LOG_INFO, CS_LOG_PROBE, "probing %zu resolvers × %zu names", cfg->n_resolvers, n);
-	if (probe_all(base, cfg, keys, obs, started_ms + (uint64_t)args->deadline_s * 1000u,
-		      args->has_deadline, streaming ? &st : NULL, &err) != CS_OK) {
+	st = (struct stream){ .args = args, .cfg = cfg, .fp = out.fp, .rc = CS_OK };
+	if (probe_report(base, cfg, args->has_deadline ? &deadline_ms : NULL,
+			 streaming ? &st : NULL, &truth, &rep, &err) != CS_OK) {
 		goto out;
 	}
-	if (cs_report_build(cfg, truth, obs, clock->wall_s(clock), &rep, &err) != CS_OK) {
+	if (!args->no_fingerprint && cli_fingerprint(base, cfg, rep, &err) != CS_OK) {
+		goto out;
+	}
+	/* the report carries each purge plan: the contract between probe and purge */
+	if (cli_plan(cfg, rep, &err) != CS_OK) {
 		goto out;
 	}
 	result = cli_exit_code(rep, &args->warning, &args->critical);
@@ -261,7 +317,7 @@ int cmd_probe_run(const struct cli_args *args)
 			goto out;
 		}
 	}
-	if (write_report(args, rep, result, changes, n_changes, out.fp, &err) != CS_OK ||
+	if (render(args, rep, result, changes, n_changes, out.fp, &err) != CS_OK ||
 	    cli_out_commit(&out, "-o", &err) != CS_OK) {
 		goto out;
 	}
@@ -283,8 +339,6 @@ out:
 	cs_state_free(next);
 	cs_state_free(prev);
 	cs_report_free(rep);
-	cs_keyset_free(keys);
-	cs_free(obs);
 	cs_truth_free(truth);
 	if (base != NULL) {
 		event_base_free(base);

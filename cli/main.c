@@ -7,6 +7,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include <cachesweep/log.h>
 
 #include "cli.h"
@@ -86,14 +88,22 @@ int main(int argc, char **argv)
 	raise_fd_limit();
 
 	int code = CLI_EXIT_UNKNOWN;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (strcmp(args.command, "probe") == 0) {
 		code = cmd_probe_run(&args);
+	} else if (strcmp(args.command, "purge") == 0) {
+		code = cmd_purge_run(&args);
+	} else if (strcmp(args.command, "sweep") == 0) {
+		code = cmd_sweep_run(&args);
+	} else if (strcmp(args.command, "notify") == 0) {
+		code = cmd_notify_run(&args);
 	} else {
-		cli_diag(CS_LOG_ERROR, "'%s' is not available in this version yet", args.command);
+		cli_diag(CS_LOG_ERROR, "unknown command '%s'", args.command);
 		if (args.format == CLI_FORMAT_NAGIOS) {
-			render_nagios_unknown("command not available in this version yet", stdout);
+			render_nagios_unknown("unknown command", stdout);
 		}
 	}
+	curl_global_cleanup();
 	/* a report cut short by a full disk or a closed pipe is a failure */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_diag(CS_LOG_ERROR, "cannot write to standard output");

@@ -120,6 +120,42 @@ static void finding_line(const struct cs_finding *f, FILE *fp, bool color)
 	fputc('\n', fp);
 }
 
+/* The before state of a sweep, the purge plan and what was done. */
+static void purge_lines(const struct cs_resolver_report *rr, FILE *fp, bool color)
+{
+	if (rr->before.present) {
+		char d[24] = "";
+		if (rr->before.status == CS_STATUS_NEEDS_PURGE && rr->before.heals_known) {
+			cli_duration(rr->before.heals_in_s, d, sizeof(d));
+		}
+		fprintf(fp, "  before the purge: %s%s%s\n", cs_status_name(rr->before.status),
+			d[0] ? ", would have healed by itself in " : "", d);
+	}
+	const struct cs_purge_block *pb = &rr->purge;
+	if (!pb->present) {
+		return;
+	}
+	fprintf(fp, "  purge %s%s%s:\n", pb->scope, pb->endpoint[0] ? " via " : "", pb->endpoint);
+	for (size_t i = 0; i < pb->n_instructions; i++) {
+		fprintf(fp, "    %s\n", pb->instructions[i]);
+	}
+	for (size_t i = 0; i < pb->n_actions; i++) {
+		const struct cs_purge_action *a = &pb->actions[i];
+		const char *on = "";
+		if (color) {
+			on = a->outcome == CS_ACTION_OK       ? C_GREEN
+			     : a->outcome == CS_ACTION_FAILED ? C_RED
+							      : C_YELLOW;
+		}
+		fprintf(fp, "    %s[%s]%s %s %s", on, cs_action_outcome_name(a->outcome),
+			color ? C_OFF : "", a->endpoint, a->target);
+		if (a->error[0] != '\0') {
+			fprintf(fp, ": %s", a->error);
+		}
+		fputc('\n', fp);
+	}
+}
+
 void render_human(const struct cs_report *rep, FILE *fp, bool color)
 {
 	truth_block(rep, fp, color);
@@ -148,6 +184,7 @@ void render_human(const struct cs_report *rep, FILE *fp, bool color)
 		for (size_t j = 0; j < rr->n_findings; j++) {
 			finding_line(&rr->findings[j], fp, color);
 		}
+		purge_lines(rr, fp, color);
 		fputc('\n', fp);
 	}
 	const struct cs_report_summary *s = &rep->summary;

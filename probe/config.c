@@ -537,6 +537,7 @@ static void purge_free(struct cs_purge_cfg *p)
 	cs_free(p->method);
 	cs_free(p->api_key_env);
 	cs_free(p->secret_file);
+	cs_free(p->socket);
 	for (size_t i = 0; i < p->n_headers; i++) {
 		cs_free(p->headers[i].name);
 		cs_free(p->headers[i].value);
@@ -1141,8 +1142,14 @@ static const struct choice transports[] = {
 };
 
 static const struct choice softwares[] = {
-	{ "unbound", 1 },       { "bind", 1 },    { "powerdns", 1 },
-	{ "knot-resolver", 1 }, { "unknown", 0 }, { NULL, 0 },
+	{ "unbound", 1 },          { "bind", 1 },
+	{ "powerdns", 1 },         { "knot-resolver", 1 },
+	{ "knot-resolver-6", 1 },  { "dnsmasq", 1 },
+	{ "systemd-resolved", 1 }, { "windows", 1 },
+	{ "technitium", 1 },       { "adguard-home", 1 },
+	{ "google", 1 },           { "cloudflare", 1 },
+	{ "opendns", 1 },          { "quad9", 1 },
+	{ "unknown", 0 },          { NULL, 0 },
 };
 
 static const struct choice purge_types[] = {
@@ -1150,6 +1157,7 @@ static const struct choice purge_types[] = {
 	{ "powerdns-api", CS_PURGE_POWERDNS_API },
 	{ "http", CS_PURGE_HTTP },
 	{ "exec", CS_PURGE_EXEC },
+	{ "unbound-control", CS_PURGE_UNBOUND_CONTROL },
 	{ NULL, 0 },
 };
 
@@ -1354,6 +1362,14 @@ static enum cs_errc apply_commands(struct loader *ld, const struct field *f, con
 			if (rc != CS_OK) {
 				return rc;
 			}
+			/* the process list shows every argument to every user */
+			if (strstr(json_string_value(arg), "{secret}") != NULL) {
+				return fail(
+					ld, argw,
+					"{secret} in an argument would show in the process list; "
+					"the command finds the secret in the environment variable "
+					"CACHESWEEP_SECRET");
+			}
 			argv[j] = cs_strdup(json_string_value(arg));
 			if (argv[j] == NULL) {
 				return oom(ld);
@@ -1372,6 +1388,7 @@ enum {
 	PK_FILE,
 	PK_STATUS,
 	PK_COMMANDS,
+	PK_SOCKET,
 	PK_COUNT,
 };
 
@@ -1379,7 +1396,8 @@ enum {
 
 static const struct field purge_fields[] = {
 	[PK_TYPE] = { "type", FT_STRING, F_REQUIRED,
-		      "one of \"instructions\", \"powerdns-api\", \"http\", \"exec\"",
+		      "one of \"instructions\", \"powerdns-api\", \"http\", \"exec\", "
+		      "\"unbound-control\"",
 		      .choices = purge_types, .apply = apply_purge_type },
 	[PK_URL] = { "url", FT_STRING, 0, "an http:// or https:// URL", .check = check_url,
 		     .store = ST_STR, .off = offsetof(struct cs_purge_cfg, url) },
@@ -1398,6 +1416,8 @@ static const struct field purge_fields[] = {
 	[PK_COMMANDS] = { "commands", FT_ARRAY, 0,
 			  "a non-empty array of commands, each an array of strings",
 			  .apply = apply_commands },
+	[PK_SOCKET] = { "socket", FT_STRING, 0, "the path of Unbound's control socket",
+			.store = ST_PATH, .off = offsetof(struct cs_purge_cfg, socket) },
 	[PK_COUNT] = { .key = NULL },
 };
 
@@ -1417,6 +1437,8 @@ static const struct purge_rule {
 	  PB(PK_TYPE) | PB(PK_URL), false },
 	{ CS_PURGE_EXEC, PB(PK_TYPE) | PB(PK_COMMANDS) | PB(PK_ENV) | PB(PK_FILE),
 	  PB(PK_TYPE) | PB(PK_COMMANDS), false },
+	{ CS_PURGE_UNBOUND_CONTROL, PB(PK_TYPE) | PB(PK_SOCKET), PB(PK_TYPE) | PB(PK_SOCKET),
+	  false },
 };
 
 static bool purge_uses_secret(const struct cs_purge_cfg *p)
@@ -1572,7 +1594,9 @@ static const struct field resolver_fields[] = {
 	{ "contact", FT_STRING, 0, "a string", .store = ST_STR,
 	  .off = offsetof(struct cs_resolver, contact) },
 	{ "software", FT_STRING, 0,
-	  "one of \"unbound\", \"bind\", \"powerdns\", \"knot-resolver\", \"unknown\"",
+	  "one of \"unbound\", \"bind\", \"powerdns\", \"knot-resolver\", \"knot-resolver-6\", "
+	  "\"dnsmasq\", \"systemd-resolved\", \"windows\", \"technitium\", \"adguard-home\", "
+	  "\"google\", \"cloudflare\", \"opendns\", \"quad9\", \"unknown\"",
 	  .choices = softwares, .apply = apply_software },
 	{ "purge", FT_OBJECT, 0, "a purge object", .apply = apply_purge },
 	{ .key = NULL },

@@ -944,7 +944,7 @@ enum cs_errc cs_engine_add(struct cs_engine *eng, const struct cs_probe_spec *sp
 				    spec->qname);
 	}
 	p->q.qtype = spec->qtype;
-	p->q.qclass = 1;
+	p->q.qclass = spec->qclass != 0 ? spec->qclass : 1;
 	p->q.rd = !spec->no_recursion;
 	p->q.edns_do = true;
 	p->q.nsid = true;

@@ -143,11 +143,37 @@ int cs_report_exit_code(const struct cs_report *rep)
 	return 0;
 }
 
+const char *cs_action_outcome_name(enum cs_action_outcome o)
+{
+	switch (o) {
+	case CS_ACTION_OK:
+		return "ok";
+	case CS_ACTION_FAILED:
+		return "failed";
+	case CS_ACTION_SKIPPED:
+		return "skipped";
+	}
+	return NULL;
+}
+
+void cs_purge_block_clean(struct cs_purge_block *pb)
+{
+	for (size_t i = 0; i < pb->n_instructions; i++) {
+		cs_free(pb->instructions[i]);
+	}
+	cs_free(pb->instructions);
+	cs_free(pb->actions);
+	memset(pb, 0, sizeof(*pb));
+}
+
 void cs_resolver_report_clean(struct cs_resolver_report *rr)
 {
 	cs_free(rr->findings);
 	rr->findings = NULL;
 	rr->n_findings = 0;
+	cs_purge_block_clean(&rr->purge);
+	cs_free(rr->before.findings);
+	memset(&rr->before, 0, sizeof(rr->before));
 }
 
 void cs_report_free(struct cs_report *rep)

@@ -154,6 +154,79 @@ static json_t *finding_json(const struct cs_finding *f)
 	return o;
 }
 
+static json_t *findings_json(const struct cs_finding *f, size_t n)
+{
+	json_t *a = json_array();
+	bool ok = a != NULL;
+	for (size_t i = 0; ok && i < n; i++) {
+		json_t *fo = finding_json(&f[i]);
+		ok = fo != NULL && json_array_append_new(a, fo) == 0;
+	}
+	if (!ok) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+static json_t *action_json(const struct cs_purge_action *a)
+{
+	json_t *o = json_object();
+	bool ok =
+		o != NULL && put(o, "endpoint", json_string(a->endpoint)) &&
+		put(o, "target", json_string(a->target)) &&
+		put(o, "outcome", json_string(cs_action_outcome_name(a->outcome))) &&
+		put(o, "http_status",
+		    a->http_status >= 0 ? json_integer(a->http_status) : json_null()) &&
+		put(o, "exit_code", a->exit_code >= 0 ? json_integer(a->exit_code) : json_null()) &&
+		put(o, "error", str_or_null(a->error));
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *purge_json(const struct cs_purge_block *pb)
+{
+	if (!pb->present) {
+		return json_null();
+	}
+	json_t *o = json_object();
+	json_t *ins = json_array();
+	json_t *acts = json_array();
+	bool ok = o != NULL && put(o, "scope", json_string(pb->scope));
+	ok = put(o, "instructions", ins) && ok;
+	ok = ok && put(o, "endpoint", str_or_null(pb->endpoint));
+	ok = put(o, "actions", acts) && ok;
+	for (size_t i = 0; ok && i < pb->n_instructions; i++) {
+		ok = json_array_append_new(ins, json_string(pb->instructions[i])) == 0;
+	}
+	for (size_t i = 0; ok && i < pb->n_actions; i++) {
+		json_t *a = action_json(&pb->actions[i]);
+		ok = a != NULL && json_array_append_new(acts, a) == 0;
+	}
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *before_json(const struct cs_before_block *b)
+{
+	json_t *o = json_object();
+	bool ok =
+		o != NULL && put(o, "status", json_string(cs_status_name(b->status))) &&
+		put(o, "heals_in_s", b->heals_known ? json_integer(b->heals_in_s) : json_null()) &&
+		put(o, "findings", findings_json(b->findings, b->n_findings));
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static json_t *resolver_json(const struct cs_resolver_report *rr)
 {
 	json_t *o = json_object();
@@ -179,6 +252,10 @@ static json_t *resolver_json(const struct cs_resolver_report *rr)
 	for (size_t i = 0; ok && i < rr->n_findings; i++) {
 		json_t *f = finding_json(&rr->findings[i]);
 		ok = f != NULL && json_array_append_new(findings, f) == 0;
+	}
+	ok = ok && put(o, "purge", purge_json(&rr->purge));
+	if (ok && rr->before.present) {
+		ok = put(o, "before", before_json(&rr->before));
 	}
 	if (!ok) {
 		json_decref(o);

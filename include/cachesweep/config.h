@@ -38,6 +38,7 @@ enum cs_purge_type {
 	CS_PURGE_POWERDNS_API,
 	CS_PURGE_HTTP,
 	CS_PURGE_EXEC,
+	CS_PURGE_UNBOUND_CONTROL, /**< Unbound's remote-control protocol on its unix socket */
 };
 
 struct cs_header {
@@ -58,6 +59,7 @@ struct cs_purge_cfg {
 	uint16_t *expect_status; /**< http: accepted statuses (default 200..299) */
 	size_t n_commands;
 	char ***commands; /**< exec: NULL-terminated argv lists */
+	char *socket;     /**< unbound-control: the control-interface unix socket path */
 };
 
 /** A sample name to probe: absolute, lower case, with its trailing dot. */
@@ -76,7 +78,7 @@ struct cs_resolver {
 	char *url;           /**< HTTPS: "https://host[:port]/path"; host pinned to address */
 	char *operator_name; /**< "operator" in the config; NULL if unknown */
 	char *contact;
-	char *software; /**< hint: "unbound", "bind", "powerdns", "knot-resolver", or NULL */
+	char *software; /**< hint: a cs_software_name() ("unbound", "bind", ...), or NULL */
 	bool has_purge;
 	struct cs_purge_cfg purge;
 };

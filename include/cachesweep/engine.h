@@ -37,6 +37,7 @@ struct cs_probe_spec {
 	enum cs_transport transport;
 	const char *qname; /**< normalised; copied */
 	uint16_t qtype;
+	uint16_t qclass;   /**< 0 or 1: IN; 3: CH (CHAOS, for fingerprints) */
 	bool cd_followup;  /**< on SERVFAIL, ask again with CD=1 */
 	bool no_recursion; /**< RD=0, for asking authoritative servers */
 	/** The zone's keys (dnssec.h), or NULL: data served without AD is checked against them

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <cachesweep/attr.h>
 #include <cachesweep/classify.h>
 #include <cachesweep/config.h>
 #include <cachesweep/error.h>
@@ -28,6 +29,48 @@ struct cs_software {
 	char name[32];    /**< "unbound", "bind", "powerdns", "knot-resolver", "unknown" */
 	char version[64]; /**< "" if unknown */
 	char source[32];  /**< "config" (the operator's hint), "version.bind" */
+};
+
+/** What happened to one purge action (purge --execute, sweep). */
+enum cs_action_outcome {
+	CS_ACTION_OK = 0,
+	CS_ACTION_FAILED,
+	CS_ACTION_SKIPPED,
+};
+
+#define CS_ACTION_TARGET_MAX 256
+
+/** One action of a purge: what was done through which endpoint, and how it ended. Never
+ *  holds a secret: target is the redacted URL, argv or socket command. */
+struct cs_purge_action {
+	char endpoint[32];                 /**< "exec", "http", "powerdns-api", "unbound-control" */
+	char target[CS_ACTION_TARGET_MAX]; /**< what was asked, redacted */
+	enum cs_action_outcome outcome;
+	int http_status; /**< -1 when none */
+	int exit_code;   /**< -1 when none */
+	char error[CS_DETAIL_MAX];
+};
+
+/** The per-resolver purge block: scope, the exact instructions for its software, the
+ *  configured endpoint and (after --execute) the actions taken. All owned. */
+struct cs_purge_block {
+	bool present;
+	char scope[CS_NAME_STR_MAX];
+	size_t n_instructions;
+	char **instructions;
+	char endpoint[32]; /**< "" when none is configured */
+	size_t n_actions;
+	struct cs_purge_action *actions;
+};
+
+/** A sweep's first probe of a resolver, before the purge. findings owned. */
+struct cs_before_block {
+	bool present;
+	enum cs_status status;
+	bool heals_known;
+	uint32_t heals_in_s;
+	size_t n_findings;
+	struct cs_finding *findings;
 };
 
 struct cs_resolver_report {
@@ -45,6 +88,8 @@ struct cs_resolver_report {
 	char nsid[CS_EDE_TEXT_MAX];
 	size_t n_findings;
 	struct cs_finding *findings; /**< in the order of the names, zone SOA last */
+	struct cs_purge_block purge;
+	struct cs_before_block before;
 };
 
 struct cs_report_summary {
@@ -88,6 +133,9 @@ void cs_report_summarize(struct cs_report *rep);
 /** 0 all healthy; 1 some unreachable, refused or degraded; 2 some need a purge. */
 int cs_report_exit_code(const struct cs_report *rep);
 
+/** Contract strings of action outcomes ("ok", "failed", "skipped"). */
+const char *cs_action_outcome_name(enum cs_action_outcome o);
+
 /** Write the JSON report. pretty: indented; else one line. */
 enum cs_errc cs_report_write_json(const struct cs_report *rep, FILE *fp, bool pretty,
 				  struct cs_error *err);
@@ -105,6 +153,24 @@ enum cs_errc cs_report_write_ndjson_summary(const struct cs_report *rep, FILE *f
 					    struct cs_error *err);
 
 void cs_report_free(struct cs_report *rep);
+
+/**
+ * Read a cachesweep.report/1 JSON report back into the model, as hostile input: at most
+ * CS_MAX_CONFIG_BYTES, every field checked; errors name the JSON path and what was expected.
+ *
+ * \param path  file to read; "-" reads standard input
+ * \param out   on success a new report; free with cs_report_free()
+ * \return CS_OK, CS_ECONFIG (bad report), CS_EIO, CS_ENOMEM
+ */
+CS_NODISCARD enum cs_errc cs_report_load(const char *path, struct cs_report **out,
+					 struct cs_error *err);
+
+/** Read a report from memory (tests, fuzzing); name is used in messages. */
+CS_NODISCARD enum cs_errc cs_report_load_string(const char *text, size_t len, const char *name,
+						struct cs_report **out, struct cs_error *err);
+
+/** Free a purge block's contents and zero it. */
+void cs_purge_block_clean(struct cs_purge_block *pb);
 
 /** Free a resolver report's findings (for streaming use). */
 void cs_resolver_report_clean(struct cs_resolver_report *rr);

@@ -103,6 +103,23 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 		rlen = make_reply(q, qlen, out, 0, true, false);
 	} else if (qname_is(q, qlen, "servfail")) {
 		rlen = make_reply(q, qlen, out, cd ? 0 : 2, false, cd);
+	} else if (qname_is(q, qlen, "version")) {
+		/* version.bind. CH TXT, as Unbound answers it; REFUSED in any other class */
+		size_t qend = 12;
+		while (qend < qlen && q[qend] != 0) {
+			qend += (size_t)q[qend] + 1;
+		}
+		bool ch = qend + 4 < qlen && q[qend + 3] == 0 && q[qend + 4] == 3;
+		rlen = make_reply(q, qlen, out, ch ? 0 : 5, false, false);
+		if (ch) {
+			static const uint8_t txt[] = { 0xc0, 0x0c, 0,   16,  0,   3,   0,
+						       0,    0,    0,   0,   15,  14,  'u',
+						       'n',  'b',  'o', 'u', 'n', 'd', ' ',
+						       '1',  '.',  '1', '7', '.', '1' };
+			memcpy(out + rlen, txt, sizeof(txt));
+			rlen += sizeof(txt);
+			out[7] = 1;
+		}
 	} else if (qname_is(q, qlen, "garbage")) {
 		memset(out, 0xee, 300);
 		out[0] = q[0];
@@ -307,6 +324,44 @@ static void test_engine_lying_resolver(void **state)
 	event_base_free(base);
 }
 
+/* CLASS CH through the engine (fingerprints): the class goes on the wire and is matched on
+ * the way back; the same name in class IN is another question. */
+static void test_engine_chaos_class(void **state)
+{
+	(void)state;
+	test_alloc_install();
+	struct event_base *base = event_base_new();
+	assert_non_null(base);
+	assert_int_equal(responder_up(base), 0);
+	const struct cs_probe_limits limits = { .timeout_ms = TIMEOUT_MS,
+						.retries = RETRIES,
+						.concurrency = 4 };
+	struct cs_engine *eng = NULL;
+	struct cs_error err = { 0 };
+	struct cs_observation obs[2];
+	assert_int_equal(cs_engine_new(base, &limits, cs_clock_system(), 1, &eng, &err), CS_OK);
+	const struct cs_probe_spec ch = { .address = "127.0.0.1",
+					  .port = R.port,
+					  .qname = "version.bind.",
+					  .qtype = 16,
+					  .qclass = 3 };
+	const struct cs_probe_spec in = {
+		.address = "127.0.0.1", .port = R.port, .qname = "version.bind.", .qtype = 16
+	};
+	assert_int_equal(cs_engine_add(eng, &ch, &obs[0], &err), CS_OK);
+	assert_int_equal(cs_engine_add(eng, &in, &obs[1], &err), CS_OK);
+	assert_int_equal(cs_engine_run(eng, &err), CS_OK);
+	assert_int_equal(obs[0].main.outcome, CS_OUTCOME_ANSWER);
+	assert_int_equal(obs[0].main.rcode, 0);
+	assert_true(obs[0].main.has_data);
+	assert_string_equal(obs[0].main.answers[0], "\"unbound 1.17.1\"");
+	assert_int_equal(obs[1].main.outcome, CS_OUTCOME_ANSWER);
+	assert_int_equal(obs[1].main.rcode, 5);
+	cs_engine_free(eng);
+	responder_down();
+	event_base_free(base);
+}
+
 static void test_engine_concurrency_one_still_finishes(void **state)
 {
 	(void)state;
@@ -466,6 +521,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_lying_resolver),
 		cmocka_unit_test(test_engine_concurrency_one_still_finishes),
+		cmocka_unit_test(test_engine_chaos_class),
 		cmocka_unit_test(test_engine_rejects_bad_target),
 		cmocka_unit_test(test_engine_deadline_ends_open_probes_as_timeouts),
 		cmocka_unit_test(test_engine_deadline_past_sends_nothing),

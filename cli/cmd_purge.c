@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cachesweep purge: report (probed now, or --report) → fingerprint → plan per resolver that
+ * needs a purge → (--execute) actions through the configured endpoints → report.
+ * cachesweep sweep: the same with --execute, then --settle, then the purged resolvers probed
+ * again: one report whose resolvers carry "before" and the state after; exit code from after.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include <cachesweep/alloc.h>
+#include <cachesweep/clock.h>
+#include <cachesweep/fingerprint.h>
+#include <cachesweep/log.h>
+#include <cachesweep/purge.h>
+
+#include "cli.h"
+
+#define DEFAULT_SETTLE_S 2
+
+enum cs_errc cli_fingerprint(struct event_base *base, const struct cs_config *cfg,
+			     struct cs_report *rep, struct cs_error *err)
+{
+	const size_t n = cfg->n_resolvers;
+	bool *want = cs_calloc(n > 0 ? n : 1, sizeof(*want));
+	struct cs_fingerprint *fp = cs_calloc(n > 0 ? n : 1, sizeof(*fp));
+	enum cs_errc rc = CS_OK;
+	size_t asked = 0;
+
+	if (want == NULL || fp == NULL) {
+		rc = cs_error_set(err, CS_ENOMEM, "out of memory for fingerprints");
+		goto out;
+	}
+	for (size_t i = 0; i < n && i < rep->n_resolvers; i++) {
+		const struct cs_resolver_report *rr = &rep->resolvers[i];
+		/* the operator's hint wins; a public service is known by its address; the
+		 * unreachable would not answer anyway */
+		want[i] = !rr->has_software &&
+			  cs_software_by_address(rr->address) == CS_SW_UNKNOWN &&
+			  rr->status != CS_STATUS_UNREACHABLE;
+		asked += want[i];
+	}
+	if (asked > 0) {
+		cs_log(CS_LOG_INFO, CS_LOG_PROBE, "fingerprinting %zu resolvers (CHAOS TXT)",
+		       asked);
+		rc = cs_fingerprint_gather(base, cfg, want, fp, err);
+	}
+	for (size_t i = 0; i < n && i < rep->n_resolvers && rc == CS_OK; i++) {
+		struct cs_resolver_report *rr = &rep->resolvers[i];
+		struct cs_software_guess g;
+		enum cs_software_id pub = cs_software_by_address(rr->address);
+		if (rr->has_software) {
+			continue;
+		}
+		if (pub != CS_SW_UNKNOWN) {
+			g = (struct cs_software_guess){ .id = pub };
+			(void)cs_strlcpy(g.source, "address", sizeof(g.source));
+		} else if (want[i]) {
+			cs_fingerprint_classify(&fp[i], &g);
+		} else {
+			continue;
+		}
+		rr->has_software = true;
+		(void)cs_strlcpy(rr->software.name, cs_software_name(g.id),
+				 sizeof(rr->software.name));
+		(void)cs_strlcpy(rr->software.version, g.version, sizeof(rr->software.version));
+		(void)cs_strlcpy(rr->software.source, g.id == CS_SW_UNKNOWN ? "none" : g.source,
+				 sizeof(rr->software.source));
+	}
+out:
+	cs_free(want);
+	cs_free(fp);
+	return rc;
+}
+
+static const struct cs_resolver *find_resolver(const struct cs_config *cfg, const char *id)
+{
+	for (size_t i = 0; cfg != NULL && i < cfg->n_resolvers; i++) {
+		if (strcmp(cfg->resolvers[i].id, id) == 0) {
+			return &cfg->resolvers[i];
+		}
+	}
+	return NULL;
+}
+
+static bool selected(const struct cli_args *args, const char *id)
+{
+	if (strcmp(args->command, "purge") != 0 || args->n_resolvers == 0) {
+		return true;
+	}
+	for (size_t i = 0; i < args->n_resolvers; i++) {
+		if (strcmp(args->resolvers[i], id) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static FILE *open_audit(const struct cli_args *args, const struct cs_config *cfg,
+			struct cs_error *err)
+{
+	const char *path = args->audit_log != NULL ? args->audit_log
+			   : cfg != NULL           ? cfg->audit_log
+						   : NULL;
+	if (path == NULL) {
+		return NULL;
+	}
+	FILE *fp = fopen(path, "a");
+	if (fp == NULL) {
+		int e = errno;
+		cs_error_set(err, CS_EIO, "audit log %s: %s", path, strerror(e));
+	}
+	return fp;
+}
+
+/* Plan again; a report read back keeps the actions it records (what was done) unless this run
+ * acts itself. */
+static enum cs_errc replan(const struct cs_plan_input *in, struct cs_purge_block *pb,
+			   struct cs_error *err)
+{
+	struct cs_purge_action *old = pb->actions;
+	const size_t n_old = pb->n_actions;
+	char endpoint[sizeof(pb->endpoint)];
+	(void)cs_strlcpy(endpoint, pb->endpoint, sizeof(endpoint));
+	pb->actions = NULL;
+	pb->n_actions = 0;
+	enum cs_errc rc = cs_plan_build(in, pb, err);
+	if (rc == CS_OK && pb->endpoint[0] == '\0' && n_old > 0) {
+		pb->actions = old;
+		pb->n_actions = n_old;
+		(void)cs_strlcpy(pb->endpoint, endpoint, sizeof(pb->endpoint));
+		old = NULL;
+	}
+	cs_free(old);
+	return rc;
+}
+
+/* A report read back may lack the software the config names: the hint fills it. */
+static void hint_software(struct cs_resolver_report *rr, const struct cs_resolver *r)
+{
+	if (!rr->has_software && r != NULL && r->software != NULL) {
+		rr->has_software = true;
+		(void)cs_strlcpy(rr->software.name, r->software, sizeof(rr->software.name));
+		(void)cs_strlcpy(rr->software.source, "config", sizeof(rr->software.source));
+	}
+}
+
+enum cs_errc cli_plan(const struct cs_config *cfg, struct cs_report *rep, struct cs_error *err)
+{
+	enum cs_errc rc = CS_OK;
+	for (size_t i = 0; i < rep->n_resolvers && rc == CS_OK; i++) {
+		struct cs_resolver_report *rr = &rep->resolvers[i];
+		if (rr->status != CS_STATUS_NEEDS_PURGE) {
+			continue;
+		}
+		const struct cs_resolver *r = find_resolver(cfg, rr->id);
+		hint_software(rr, r);
+		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
+		rc = replan(&in, &rr->purge, err);
+	}
+	return rc;
+}
+
+/** Plan (and with execute, act on) every selected resolver that needs a purge. */
+static enum cs_errc plan_and_act(const struct cli_args *args, const struct cs_config *cfg,
+				 struct cs_report *rep, FILE *audit, bool *purged,
+				 struct cs_error *err)
+{
+	const struct cs_purge_opts opts = {
+		.execute = args->execute,
+		.timeout_ms = 10000,
+		.attempts = 3,
+		.backoff_ms = 500,
+		.audit = audit,
+		.clock = cs_clock_system(),
+	};
+	enum cs_errc rc = CS_OK;
+	for (size_t i = 0; i < rep->n_resolvers && rc == CS_OK; i++) {
+		struct cs_resolver_report *rr = &rep->resolvers[i];
+		if (rr->status != CS_STATUS_NEEDS_PURGE || !selected(args, rr->id)) {
+			continue;
+		}
+		const struct cs_resolver *r = find_resolver(cfg, rr->id);
+		hint_software(rr, r);
+		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
+		rc = replan(&in, &rr->purge, err);
+		if (rc == CS_OK) {
+			rc = cs_purge_execute(&opts, rep->zone, rr, r, &rr->purge, err);
+		}
+		if (purged != NULL) {
+			purged[i] = rr->purge.n_actions > 0;
+		}
+	}
+	return rc;
+}
+
+int cmd_purge_run(const struct cli_args *args)
+{
+	struct cs_error err = { 0 };
+	struct cs_config *cfg = NULL;
+	struct event_base *base = NULL;
+	struct cs_truth *truth = NULL;
+	struct cs_report *rep = NULL;
+	FILE *audit = NULL;
+	int code = CLI_EXIT_UNKNOWN;
+
+	/* with --report and no -c there are no endpoints: instructions only */
+	if ((args->report_path == NULL || args->config_path != NULL) &&
+	    cli_config(args, &cfg, &err) != CS_OK) {
+		goto out;
+	}
+	if (args->report_path != NULL) {
+		if (cs_report_load(args->report_path, &rep, &err) != CS_OK) {
+			goto out;
+		}
+		if (cfg != NULL && strcmp(cfg->zone, rep->zone) != 0) {
+			cs_error_set(&err, CS_ECONFIG,
+				     "the report is for zone %s, the config for %s", rep->zone,
+				     cfg->zone);
+			goto out;
+		}
+	} else {
+		base = event_base_new();
+		if (base == NULL) {
+			cs_error_set(&err, CS_ENOMEM, "cannot create the event loop");
+			goto out;
+		}
+		if (cli_probe(base, cfg, &truth, &rep, &err) != CS_OK) {
+			goto out;
+		}
+		if (!args->no_fingerprint && cli_fingerprint(base, cfg, rep, &err) != CS_OK) {
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < args->n_resolvers; i++) {
+		bool found = false;
+		for (size_t k = 0; k < rep->n_resolvers && !found; k++) {
+			found = strcmp(rep->resolvers[k].id, args->resolvers[i]) == 0;
+		}
+		if (!found) {
+			cs_error_set(&err, CS_EINVAL, "--resolver %s: no resolver with that id",
+				     args->resolvers[i]);
+			goto out;
+		}
+	}
+	audit = open_audit(args, cfg, &err);
+	if (audit == NULL && err.code != CS_OK) {
+		goto out;
+	}
+	if (plan_and_act(args, cfg, rep, audit, NULL, &err) != CS_OK) {
+		goto out;
+	}
+	if (cli_write_report(args, rep, &err) != CS_OK) {
+		goto out;
+	}
+	code = cs_report_exit_code(rep);
+out:
+	if (code == CLI_EXIT_UNKNOWN) {
+		cli_error(&err);
+	}
+	if (audit != NULL && fclose(audit) != 0 && code != CLI_EXIT_UNKNOWN) {
+		fprintf(stderr, "cachesweep: cannot write the audit log\n");
+		code = CLI_EXIT_UNKNOWN;
+	}
+	cs_report_free(rep);
+	cs_truth_free(truth);
+	if (base != NULL) {
+		event_base_free(base);
+	}
+	cs_config_free(cfg);
+	return code;
+}
+
+static void wait_s(uint32_t s)
+{
+	struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = 0 };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}
+
+/**
+ * Probe again the resolvers marked in redo (a sub-config of them shares the frozen config's
+ * strings), and move the first state to "before" and the new one in place.
+ */
+static enum cs_errc reprobe(struct event_base *base, const struct cs_config *cfg,
+			    const struct cs_truth *truth, struct cs_report *rep, bool *redo,
+			    bool keep_before, struct cs_error *err)
+{
+	struct cs_config sub = *cfg;
+	struct cs_resolver *rs = NULL;
+	size_t *map = NULL;
+	struct cs_observation *obs = NULL;
+	enum cs_errc rc = CS_OK;
+	size_t k = 0;
+	size_t n = 0;
+
+	rs = cs_calloc(cfg->n_resolvers, sizeof(*rs));
+	map = cs_calloc(cfg->n_resolvers, sizeof(*map));
+	if (rs == NULL || map == NULL) {
+		rc = cs_error_set(err, CS_ENOMEM, "out of memory for the re-probe");
+		goto out;
+	}
+	for (size_t i = 0; i < cfg->n_resolvers; i++) {
+		if (redo[i]) {
+			rs[k] = cfg->resolvers[i]; /* shallow: borrowed strings */
+			map[k++] = i;
+		}
+	}
+	if (k == 0) {
+		goto out;
+	}
+	sub.resolvers = rs;
+	sub.n_resolvers = k;
+	n = cs_report_probe_count(&sub);
+	obs = cs_calloc(k * n, sizeof(*obs));
+	if (obs == NULL) {
+		rc = cs_error_set(err, CS_ENOMEM, "out of memory for the re-probe");
+		goto out;
+	}
+	cs_log(CS_LOG_INFO, CS_LOG_PROBE, "probing again %zu purged resolvers", k);
+	rc = cli_probe_all(base, &sub, truth, obs, err);
+	for (size_t j = 0; j < k && rc == CS_OK; j++) {
+		struct cs_resolver_report after;
+		struct cs_resolver_report *rr = &rep->resolvers[map[j]];
+		rc = cs_report_judge_resolver(&sub, truth, j, obs, &after, err);
+		if (rc != CS_OK) {
+			cs_resolver_report_clean(&after);
+			break;
+		}
+		if (!keep_before) {
+			rr->before.present = true;
+			rr->before.status = rr->status;
+			rr->before.heals_known = rr->heals_known;
+			rr->before.heals_in_s = rr->heals_in_s;
+			rr->before.findings = rr->findings;
+			rr->before.n_findings = rr->n_findings;
+		} else {
+			cs_free(rr->findings);
+		}
+		rr->findings = after.findings;
+		rr->n_findings = after.n_findings;
+		after.findings = NULL;
+		rr->status = after.status;
+		rr->heals_known = after.heals_known;
+		rr->heals_in_s = after.heals_in_s;
+		if (after.nsid[0] != '\0') {
+			(void)cs_strlcpy(rr->nsid, after.nsid, sizeof(rr->nsid));
+		}
+		redo[map[j]] = rr->status == CS_STATUS_NEEDS_PURGE;
+	}
+	cs_report_summarize(rep);
+out:
+	cs_free(obs);
+	cs_free(map);
+	cs_free(rs);
+	return rc;
+}
+
+int cmd_sweep_run(const struct cli_args *args)
+{
+	struct cs_error err = { 0 };
+	struct cs_config *cfg = NULL;
+	struct event_base *base = NULL;
+	struct cs_truth *truth = NULL;
+	struct cs_report *rep = NULL;
+	bool *purged = NULL;
+	FILE *audit = NULL;
+	int code = CLI_EXIT_UNKNOWN;
+	const uint32_t settle = args->has_settle ? args->settle_s : DEFAULT_SETTLE_S;
+	bool any = false;
+	bool again = false;
+
+	if (cli_config(args, &cfg, &err) != CS_OK) {
+		goto out;
+	}
+	base = event_base_new();
+	purged = cs_calloc(cfg->n_resolvers, sizeof(*purged));
+	if (base == NULL || purged == NULL) {
+		cs_error_set(&err, CS_ENOMEM, "cannot create the event loop");
+		goto out;
+	}
+	if (cli_probe(base, cfg, &truth, &rep, &err) != CS_OK) {
+		goto out;
+	}
+	if (!args->no_fingerprint && cli_fingerprint(base, cfg, rep, &err) != CS_OK) {
+		goto out;
+	}
+	audit = open_audit(args, cfg, &err);
+	if (audit == NULL && err.code != CS_OK) {
+		goto out;
+	}
+	if (plan_and_act(args, cfg, rep, audit, purged, &err) != CS_OK) {
+		goto out;
+	}
+	for (size_t i = 0; i < cfg->n_resolvers; i++) {
+		/* only what was acted on is probed again; a dry run changes nothing */
+		purged[i] = purged[i] && args->execute;
+		any = any || purged[i];
+	}
+	if (any) {
+		cs_log(CS_LOG_INFO, CS_LOG_PURGE, "waiting %u s for the purges to settle",
+		       (unsigned)settle);
+		wait_s(settle);
+		if (reprobe(base, cfg, truth, rep, purged, false, &err) != CS_OK) {
+			goto out;
+		}
+		/* serve-expired can hand out one more stale answer after a flush (flush.md §0):
+		 * whoever still looks bad is asked once more before the verdict stands */
+		for (size_t i = 0; i < cfg->n_resolvers; i++) {
+			again = again || purged[i];
+		}
+		if (again) {
+			wait_s(1);
+			if (reprobe(base, cfg, truth, rep, purged, true, &err) != CS_OK) {
+				goto out;
+			}
+		}
+	}
+	if (cli_write_report(args, rep, &err) != CS_OK) {
+		goto out;
+	}
+	code = cs_report_exit_code(rep);
+out:
+	if (code == CLI_EXIT_UNKNOWN) {
+		cli_error(&err);
+	}
+	if (audit != NULL && fclose(audit) != 0 && code != CLI_EXIT_UNKNOWN) {
+		fprintf(stderr, "cachesweep: cannot write the audit log\n");
+		code = CLI_EXIT_UNKNOWN;
+	}
+	cs_free(purged);
+	cs_report_free(rep);
+	cs_truth_free(truth);
+	if (base != NULL) {
+		event_base_free(base);
+	}
+	cs_config_free(cfg);
+	return code;
+}
