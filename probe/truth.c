@@ -370,6 +370,42 @@ static enum cs_errc ask_serials(struct event_base *base, const struct cs_config 
 	return rc;
 }
 
+/* With listed authorities, ask them for the zone's SOA first, with the probe's own timeouts:
+ * when none answers, say so at once and by name, rather than after libunbound's long retry
+ * schedule as a vague SERVFAIL. */
+static enum cs_errc precheck_authorities(struct event_base *base, const struct cs_config *cfg,
+					 char addrs[][64], uint16_t *ports, struct cs_error *err)
+{
+	size_t n = 0;
+	enum cs_errc rc = find_authorities(base, NULL, cfg, NULL, addrs, ports, &n, err);
+	struct cs_truth *tmp = rc == CS_OK ? cs_truth_new(0, n) : NULL;
+	if (rc == CS_OK && tmp == NULL) {
+		rc = cs_error_set(err, CS_ENOMEM, "truth: out of memory");
+	}
+	if (rc == CS_OK) {
+		rc = ask_serials(base, cfg, addrs, ports, n, tmp, err);
+	}
+	bool any = false;
+	for (size_t i = 0; rc == CS_OK && i < n; i++) {
+		any = any || tmp->authorities[i].answered;
+	}
+	if (rc == CS_OK && !any) {
+		char list[CS_DETAIL_MAX * 2] = "";
+		size_t used = 0;
+		for (size_t i = 0; i < n && used + 1 < sizeof(list); i++) {
+			int w = snprintf(list + used, sizeof(list) - used, "%s%s: %s",
+					 i ? "; " : "", tmp->authorities[i].address,
+					 tmp->authorities[i].error);
+			used = w < 0 ? used : used + (size_t)w;
+		}
+		rc = cs_error_set(err, CS_ETRUTH,
+				  "truth: none of the authorities answers for the %s SOA (%s)",
+				  cfg->zone, list);
+	}
+	cs_truth_free(tmp);
+	return rc;
+}
+
 enum cs_errc cs_truth_gather(struct event_base *base, const struct cs_config *cfg,
 			     struct cs_truth **out, struct cs_error *err)
 {
@@ -393,6 +429,9 @@ enum cs_errc cs_truth_gather(struct event_base *base, const struct cs_config *cf
 		goto out;
 	}
 	rc = configure(g.ctx, cfg, err);
+	if (rc == CS_OK && cfg->truth.mode == CS_TRUTH_AUTHORITIES) {
+		rc = precheck_authorities(base, cfg, addrs, ports, err);
+	}
 	/* the zone: SOA (serial, signed?), DNSKEY, NS (where its authorities are) */
 	if (rc == CS_OK) {
 		rc = ask_start(&g, &asks[n], cfg->zone, CS_TYPE_SOA, err);
