@@ -11,6 +11,7 @@
 #
 #   bench/scale.sh [-b BUILD_DIR] [-n "100 1000 10000"] [-r RUNS] [-s SILENT_PERCENT]
 #
+# BENCH_WRAP="perf record -g -o /tmp/perf.data" profiles the runs.
 # Needs root (binds port 53), nsd, dnsperf, time, jq, python3. Writes a Markdown table to
 # stdout; results of record are in bench/RESULTS.md.
 set -euo pipefail
@@ -135,7 +136,8 @@ for n in $sizes; do
 	: >"$work/walls"
 	: >"$work/stats"
 	for r in $(seq 1 "$runs"); do
-		/usr/bin/time -v "$bin" probe -c "$work/cfg.json" --format json -o "$work/r.json" \
+		# shellcheck disable=SC2086 # BENCH_WRAP is a command prefix (e.g. "perf record -g")
+		/usr/bin/time -v ${BENCH_WRAP:-} "$bin" probe -c "$work/cfg.json" --format json -o "$work/r.json" \
 			--timeout-ms "$timeout_ms" --retries "$retries" --concurrency 10000 \
 			--qps-per-resolver 0 --qps-total 0 2>"$work/time.$r" || true
 		wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$work/time.$r")

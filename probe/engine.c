@@ -115,7 +115,8 @@ struct cs_engine {
 	struct cs_probe_limits limits;
 	size_t n_resolvers;
 	struct rstate *rs;
-	struct rstate *ring; /* resolvers with queued probes, round robin */
+	struct rstate *ring;      /* resolvers with queued probes, round robin: the head */
+	struct rstate *ring_tail; /* the one before the head: O(1) insert, rotate, remove */
 	struct probe **all;
 	size_t n_all;
 	size_t cap_all;
@@ -750,16 +751,20 @@ static void ring_remove_head(struct cs_engine *eng)
 	}
 	if (r->ring_next == r) {
 		eng->ring = NULL;
+		eng->ring_tail = NULL;
 	} else {
-		struct rstate *prev = r;
-		while (prev->ring_next != r) {
-			prev = prev->ring_next;
-		}
-		prev->ring_next = r->ring_next;
+		eng->ring_tail->ring_next = r->ring_next;
 		eng->ring = r->ring_next;
 	}
 	r->in_ring = false;
 	r->ring_next = NULL;
+}
+
+/* The head goes to the back of the ring. */
+static void ring_rotate(struct cs_engine *eng)
+{
+	eng->ring_tail = eng->ring;
+	eng->ring = eng->ring->ring_next;
 }
 
 static void dispatch(struct cs_engine *eng)
@@ -783,7 +788,7 @@ static void dispatch(struct cs_engine *eng)
 						eng->limits.qps_per_resolver) +
 				     1;
 			wait_ms = (wait_ms == 0 || w < wait_ms) ? w : wait_ms;
-			eng->ring = r->ring_next;
+			ring_rotate(eng);
 			/* every resolver in the ring is waiting for tokens: sleep */
 			if (++blocked > eng->n_resolvers) {
 				break;
@@ -797,7 +802,7 @@ static void dispatch(struct cs_engine *eng)
 			r->tail = NULL;
 			ring_remove_head(eng);
 		} else {
-			eng->ring = r->ring_next;
+			ring_rotate(eng);
 		}
 		p->next = NULL;
 		r->tokens -= 1.0;
@@ -823,6 +828,7 @@ static void cancel_open_probes(struct cs_engine *eng)
 	uint64_t now = now_ms(eng);
 	eng->cancelled = true;
 	eng->ring = NULL;
+	eng->ring_tail = NULL;
 	for (size_t i = 0; i < eng->n_all; i++) {
 		struct probe *p = eng->all[i];
 		if (p->state == PSTATE_DONE) {
@@ -969,14 +975,12 @@ enum cs_errc cs_engine_add(struct cs_engine *eng, const struct cs_probe_spec *sp
 		if (eng->ring == NULL) {
 			r->ring_next = r;
 			eng->ring = r;
+			eng->ring_tail = r;
 		} else {
-			/* insert behind the current head so new resolvers wait their turn */
-			struct rstate *prev = eng->ring;
-			while (prev->ring_next != eng->ring) {
-				prev = prev->ring_next;
-			}
-			prev->ring_next = r;
+			/* at the back, behind the tail, so new resolvers wait their turn */
+			eng->ring_tail->ring_next = r;
 			r->ring_next = eng->ring;
+			eng->ring_tail = r;
 		}
 	}
 	return CS_OK;
