@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)cs_strlcpy(q.qname, queries[i].qname, sizeof(q.qname));
 		q.qtype = queries[i].qtype;
 		q.qclass = queries[i].qclass;
-		q.id = size >= 2 ? (uint16_t)(data[0] << 8 | data[1]) : 0;
+		q.id = (uint16_t)(size >= 2 ? (data[0] << 8 | data[1]) : 0);
 		q.rd = true;
 		q.edns_do = true;
 
