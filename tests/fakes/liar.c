@@ -323,6 +323,18 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
  * TCP
  */
 
+static void conn_free(struct conn *c)
+{
+	if (c->ev != NULL) {
+		event_free(c->ev);
+	}
+	if (c->ev_drip != NULL) {
+		event_free(c->ev_drip);
+	}
+	close(c->fd);
+	free(c);
+}
+
 static void conn_close(struct conn *c)
 {
 	struct liar *l = c->s->owner;
@@ -332,14 +344,7 @@ static void conn_close(struct conn *c)
 			break;
 		}
 	}
-	if (c->ev != NULL) {
-		event_free(c->ev);
-	}
-	if (c->ev_drip != NULL) {
-		event_free(c->ev_drip);
-	}
-	close(c->fd);
-	free(c);
+	conn_free(c);
 }
 
 static void on_drip(evutil_socket_t fd, short what, void *arg)
@@ -516,7 +521,9 @@ void liar_stop(struct liar *l)
 		(void)pthread_join(l->thread, NULL);
 	}
 	while (l->conns != NULL) {
-		conn_close(l->conns);
+		struct conn *c = l->conns;
+		l->conns = c->next;
+		conn_free(c);
 	}
 	for (size_t i = 0; i < l->n; i++) {
 		struct server *s = &l->servers[i];

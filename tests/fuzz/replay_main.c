@@ -87,7 +87,7 @@ static int replay_dir(const char *dir, size_t *count)
 	if (names != NULL) {
 		qsort(names, n, sizeof(*names), cmp);
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; names != NULL && i < n; i++) {
 		struct stat st;
 		if (stat(names[i], &st) == 0 && S_ISREG(st.st_mode)) {
 			if (replay_file(names[i]) != 0) {

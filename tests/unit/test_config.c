@@ -843,6 +843,7 @@ static char **list_dir(const char *dir, const char *suffix, size_t *n)
 	DIR *d = opendir(dir);
 	if (d == NULL) {
 		fail_msg("cannot open %s: %s", dir, strerror(errno));
+		return NULL;
 	}
 	char **names = NULL;
 	size_t count = 0;
@@ -861,7 +862,9 @@ static char **list_dir(const char *dir, const char *suffix, size_t *n)
 		count++;
 	}
 	closedir(d);
-	qsort(names, count, sizeof(*names), cmp_str);
+	if (count > 0) {
+		qsort(names, count, sizeof(*names), cmp_str);
+	}
 	*n = count;
 	return names;
 }

@@ -250,7 +250,7 @@ static void test_wire_ttl_with_top_bit_is_zero(void **state)
 static void test_wire_extended_rcode_from_opt(void **state)
 {
 	(void)state;
-	header(&m, 0x1234, QR | 0, 1, 0, 0, 1);
+	header(&m, 0x1234, QR, 1, 0, 0, 1); /* rcode 0 in the header */
 	question(&m, "shop1.se", 1);
 	opt(&m, 1, NULL, 0); /* BADVERS = 16 */
 	struct cs_reply_facts f;
