@@ -2450,6 +2450,16 @@ enum cs_errc cs_config_finish(struct cs_config *cfg, struct cs_error *err)
 				    "%s: %zu resolvers, more than %u (CS_MAX_RESOLVERS)", path,
 				    cfg->n_resolvers, (unsigned)CS_MAX_RESOLVERS);
 	}
+	/* the same count as cs_report_probe_count(): every name, and the zone's SOA */
+	size_t per_resolver = cfg->n_names + 1;
+	if (cfg->n_resolvers > CS_MAX_PROBES / per_resolver) {
+		return cs_error_set(
+			err, CS_ECONFIG,
+			"%s: %zu resolvers × %zu queries each (the names and the zone's "
+			"SOA) is more than %u probes in one run (CS_MAX_PROBES): split "
+			"the resolvers over several runs",
+			path, cfg->n_resolvers, per_resolver, (unsigned)CS_MAX_PROBES);
+	}
 	for (size_t i = 0; i < cfg->n_names; i++) {
 		if (!cs_name_in_zone(cfg->names[i].name, cfg->zone)) {
 			return cs_error_set(err, CS_ECONFIG,

@@ -761,6 +761,47 @@ static void test_config_string_limits_are_named(void **state)
 	free(env);
 }
 
+static void test_config_probe_count_is_bounded(void **state)
+{
+	(void)state;
+	/* CS_MAX_NAMES names, each resolver asked names + 1 queries: the smallest resolver
+	 * count over CS_MAX_PROBES, from a list file, then one fewer */
+	size_t per = CS_MAX_NAMES + 1;
+	size_t over = CS_MAX_PROBES / per + 1;
+	char path[256];
+	char *list = malloc(over * 24);
+	assert_non_null(list);
+	size_t o = 0;
+	for (size_t i = 0; i < over; i++) {
+		o += (size_t)snprintf(list + o, over * 24 - o, "10.%zu.%zu.%zu\n", i >> 16,
+				      (i >> 8) & 0xff, i & 0xff);
+	}
+	sparse_file(path, sizeof(path), list, (off_t)o);
+	size_t size = 128 + CS_MAX_NAMES * 12 + sizeof(path);
+	char *text = malloc(size);
+	assert_non_null(text);
+	size_t t = (size_t)snprintf(text, size, "{ \"zone\": \"se.\", \"names\": [");
+	for (unsigned i = 0; i < CS_MAX_NAMES; i++) {
+		t += (size_t)snprintf(text + t, size - t, "%s\"n%u.se\"", i ? "," : "", i);
+	}
+	(void)snprintf(text + t, size - t, "], \"resolver_files\": [ \"%s\" ] }", path);
+	load_bad(text, CS_ECONFIG, "more than 2000000 probes in one run (CS_MAX_PROBES)");
+	unlink(path);
+
+	/* one resolver fewer is within the bound */
+	char *last = strrchr(list, '\n');
+	*last = '\0';
+	last = strrchr(list, '\n');
+	sparse_file(path, sizeof(path), list, (off_t)(last - list + 1));
+	(void)snprintf(text + t, size - t, "], \"resolver_files\": [ \"%s\" ] }", path);
+	struct cs_config *cfg = load_ok(text);
+	assert_int_equal(cfg->n_resolvers, over - 1);
+	cs_config_free(cfg);
+	unlink(path);
+	free(text);
+	free(list);
+}
+
 static void test_config_cli_names_are_bounded(void **state)
 {
 	(void)state;
@@ -1236,6 +1277,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_string_limits_are_named, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_config_cli_names_are_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_probe_count_is_bounded, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_config_cli_additions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_finish_errors, setup, teardown),
