@@ -59,11 +59,23 @@ struct liar {
 const char *liar_mode_name(enum liar_mode m)
 {
 	static const char *const names[LIAR_MODE_COUNT] = {
-		"honest-ok",      "honest-nxdomain",  "honest-dnssec", "honest-tcp", "wrong-id",
-		"wrong-question", "wrong-port",       "truncated",     "tc-storm",   "huge-ttl",
-		"other-name",     "compression-loop", "slowloris",     "flood",      "silent",
+		"honest-ok", "honest-nxdomain", "honest-dnssec", "honest-tcp",
+		"wrong-id",  "wrong-question",  "wrong-port",    "truncated",
+		"tc-storm",  "huge-ttl",        "other-name",    "compression-loop",
+		"slowloris", "flood",           "silent",        "authority",
 	};
 	return (unsigned)m < LIAR_MODE_COUNT ? names[m] : "?";
+}
+
+int liar_mode_parse(const char *s, enum liar_mode *out)
+{
+	for (unsigned m = 0; m < LIAR_MODE_COUNT; m++) {
+		if (strcmp(liar_mode_name((enum liar_mode)m), s) == 0) {
+			*out = (enum liar_mode)m;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -148,9 +160,8 @@ static void rr_a(struct out *o, uint32_t ttl)
 	put(o, ip, 4);
 }
 
-static void rr_soa(struct out *o, uint32_t ttl, uint32_t serial, uint32_t minimum)
+static void rr_soa_rest(struct out *o, uint32_t ttl, uint32_t serial, uint32_t minimum)
 {
-	put_name(o, "se");
 	put16(o, 6);
 	put16(o, 1);
 	put32(o, ttl);
@@ -165,6 +176,20 @@ static void rr_soa(struct out *o, uint32_t ttl, uint32_t serial, uint32_t minimu
 	put32(o, 864000);
 	put32(o, minimum);
 	set16(o, len_at, (unsigned)(o->n - start));
+}
+
+static void rr_soa(struct out *o, uint32_t ttl, uint32_t serial, uint32_t minimum)
+{
+	put_name(o, "se");
+	rr_soa_rest(o, ttl, serial, minimum);
+}
+
+/* The SOA of se. as the answer (owner: the question's name, which for an SOA query to an
+ * honest server is the zone itself). */
+static void rr_soa_answer(struct out *o)
+{
+	put16(o, 0xc00c);
+	rr_soa_rest(o, 3600, 2026112801u, 3600);
 }
 
 /* Header and question copied from the query; QR and RA set, RD and CD kept. */
@@ -189,6 +214,7 @@ static size_t begin(struct out *o, const uint8_t *q, size_t qend, unsigned rcode
 static size_t honest(enum liar_mode mode, const uint8_t *q, size_t qend, bool tcp, struct out *o)
 {
 	bool cd = (q[3] & 0x10) != 0;
+	bool soa = q[qend - 4] == 0 && q[qend - 3] == 6;
 	switch (mode) {
 	case LIAR_HONEST_NXDOMAIN:
 	case LIAR_HUGE_TTL: {
@@ -201,23 +227,33 @@ static size_t honest(enum liar_mode mode, const uint8_t *q, size_t qend, bool tc
 		if (!cd) {
 			return begin(o, q, qend, 2, false, 0, 0);
 		}
-		begin(o, q, qend, 0, false, 1, 0);
-		rr_a(o, 300);
-		return o->n;
+		break;
 	case LIAR_HONEST_TCP:
 	case LIAR_TC_STORM:
 	case LIAR_SLOWLORIS:
 		if (!tcp) {
 			return begin(o, q, qend, 0, true, 0, 0);
 		}
+		break;
+	case LIAR_AUTHORITY:
 		begin(o, q, qend, 0, false, 1, 0);
-		rr_a(o, 300);
+		o->b[2] = (uint8_t)(o->b[2] | 0x04); /* AA */
+		if (soa) {
+			rr_soa_answer(o);
+		} else {
+			rr_a(o, 300);
+		}
 		return o->n;
 	default:
-		begin(o, q, qend, 0, false, 1, 0);
-		rr_a(o, 300);
-		return o->n;
+		break;
 	}
+	begin(o, q, qend, 0, false, 1, 0);
+	if (soa) {
+		rr_soa_answer(o);
+	} else {
+		rr_a(o, 300);
+	}
+	return o->n;
 }
 
 /* ------------------------------------------------------------------------------------------

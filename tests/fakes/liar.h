@@ -16,7 +16,7 @@
 
 enum liar_mode {
 	/* honest */
-	LIAR_HONEST_OK = 0,   /**< NOERROR, A 192.0.2.7 TTL 300 for any name */
+	LIAR_HONEST_OK = 0,   /**< NOERROR, A 192.0.2.7 TTL 300 for any name (SOA: se.) */
 	LIAR_HONEST_NXDOMAIN, /**< NXDOMAIN, SOA se. TTL 3412 serial 2009101201 in authority */
 	LIAR_HONEST_DNSSEC,   /**< SERVFAIL with CD=0, the A record with CD=1 */
 	LIAR_HONEST_TCP,      /**< TC=1 over UDP, the A record over TCP */
@@ -32,6 +32,8 @@ enum liar_mode {
 	LIAR_SLOWLORIS,        /**< TC=1 over UDP; TCP: promises 65535 bytes, sends 1 per 20 ms */
 	LIAR_FLOOD,            /**< 2000 wrong replies per query, then the right one */
 	LIAR_SILENT,           /**< never answers */
+	/* an authoritative server for se., for truth (RD=0 is fine) */
+	LIAR_AUTHORITY, /**< AA=1; A 192.0.2.7 for any name; SOA se. serial 2026112801 */
 	LIAR_MODE_COUNT,
 };
 
@@ -43,5 +45,7 @@ uint16_t liar_port(const struct liar *l, size_t i);
 /** Queries resolver i has received (UDP datagrams and TCP messages). */
 unsigned liar_queries(const struct liar *l, size_t i);
 const char *liar_mode_name(enum liar_mode m);
+/** The mode named s ("honest-ok", "slowloris", ...); 0 and *out set, or -1. */
+int liar_mode_parse(const char *s, enum liar_mode *out);
 /** Stop the thread, close every socket, free l. */
 void liar_stop(struct liar *l);
