@@ -7,6 +7,8 @@ reply/   DNS replies, byte for byte as a resolver sends them, for the queries fu
          every rcode and flag the classifier reads, SOA in authority, CNAME chains, RRSIGs,
          EDE and NSID, compression pointers, and the known hostile shapes.
 config/  every config of tests/data/config/good and bad, as they are.
+specs/   hand-written (cli_*.txt: command-line operations) and the list files of
+         tests/data/config; not written by this script.
 Regression inputs found by fuzzing are added by hand as crash-*/regress-* and never rewritten.
 """
 import os
