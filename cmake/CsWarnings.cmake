@@ -17,7 +17,16 @@ endif()
 if(CS_WERROR)
   target_compile_options(cs_build_flags INTERFACE -Werror)
 endif()
-if(CS_SANITIZE)
+if(CS_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "CS_FUZZ needs clang (CC=clang) for libFuzzer")
+  endif()
+  # Everything gets the fuzzer's coverage instrumentation; only the fuzz targets link its main.
+  target_compile_options(cs_build_flags INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=all)
+  target_link_options(cs_build_flags INTERFACE -fsanitize=address,undefined)
+elseif(CS_SANITIZE)
   target_compile_options(cs_build_flags INTERFACE
     -fsanitize=${CS_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(cs_build_flags INTERFACE -fsanitize=${CS_SANITIZE})

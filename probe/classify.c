@@ -326,6 +326,7 @@ static enum cs_verdict judge_noerror(const struct cs_classify_ctx *ctx,
 				     const struct cs_truth_name *tn, const struct cs_reply_facts *r,
 				     struct cs_finding *f)
 {
+	// cppcheck-suppress variableScope ; one buffer for the detail lines of every branch
 	char line[160];
 	/* Data no validator vouched for, whose signatures fail against the zone's keys (a
 	 * non-validating resolver serving the 2009 interim zone, or a forgery). */

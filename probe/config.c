@@ -1406,7 +1406,8 @@ static const struct field purge_fields[] = {
 			.off = offsetof(struct cs_purge_cfg, method) },
 	[PK_HEADERS] = { "headers", FT_OBJECT, 0, "an object of header names to values",
 			 .apply = apply_headers },
-	[PK_ENV] = { "api_key_env", FT_STRING, 0, "an environment variable name (A-Z, 0-9, _)",
+	[PK_ENV] = { "api_key_env", FT_STRING, 0,
+		     "an environment variable name (A-Z, 0-9, _) of at most 128 characters",
 		     .check = check_env_name, .store = ST_STR,
 		     .off = offsetof(struct cs_purge_cfg, api_key_env) },
 	[PK_FILE] = { "secret_file", FT_STRING, 0, "a file name", .store = ST_PATH,
@@ -2613,6 +2614,16 @@ enum cs_errc cs_config_finish(struct cs_config *cfg, struct cs_error *err)
 		return cs_error_set(err, CS_ECONFIG,
 				    "%s: %zu resolvers, more than %u (CS_MAX_RESOLVERS)", path,
 				    cfg->n_resolvers, (unsigned)CS_MAX_RESOLVERS);
+	}
+	/* the same count as cs_report_probe_count(): every name, and the zone's SOA */
+	size_t per_resolver = cfg->n_names + 1;
+	if (cfg->n_resolvers > CS_MAX_PROBES / per_resolver) {
+		return cs_error_set(
+			err, CS_ECONFIG,
+			"%s: %zu resolvers × %zu queries each (the names and the zone's "
+			"SOA) is more than %u probes in one run (CS_MAX_PROBES): split "
+			"the resolvers over several runs",
+			path, cfg->n_resolvers, per_resolver, (unsigned)CS_MAX_PROBES);
 	}
 	for (size_t i = 0; i < cfg->n_names; i++) {
 		if (!cs_name_in_zone(cfg->names[i].name, cfg->zone)) {

@@ -603,7 +603,6 @@ static uint64_t attempt_budget(const struct probe *p)
 static bool new_query(struct probe *p)
 {
 	uint16_t id = 0;
-	char why[CS_DETAIL_MAX];
 	struct cs_error err = { 0 };
 	evutil_secure_rng_get_bytes(&id, sizeof(id));
 	/* RFC 8484 §4.1: DoH queries carry ID 0, so HTTP caches can share answers */
@@ -611,6 +610,7 @@ static bool new_query(struct probe *p)
 	cs_free(p->wire);
 	p->wire = NULL;
 	if (cs_wire_build(&p->q, &p->wire, &p->wire_len, &err) != CS_OK) {
+		char why[CS_DETAIL_MAX];
 		(void)cs_strlcpy(why, err.msg, sizeof(why));
 		fail_phase(p, CS_OUTCOME_MALFORMED, "cannot build query: %s", why);
 		return false;
@@ -915,7 +915,9 @@ enum cs_errc cs_engine_add(struct cs_engine *eng, const struct cs_probe_spec *sp
 	}
 	if (eng->n_all == eng->cap_all) {
 		size_t cap = eng->cap_all ? eng->cap_all * 2 : 64;
-		struct probe **all = cs_reallocarray(eng->all, cap, sizeof(*all));
+		/* an array of pointers: sizeof(*all) is the pointer's size, as meant */
+		struct probe **all = cs_reallocarray(
+			eng->all, cap, sizeof(*all)); // NOLINT(bugprone-sizeof-expression)
 		if (all == NULL) {
 			return cs_error_set(err, CS_ENOMEM, "out of memory queueing probes");
 		}

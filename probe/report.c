@@ -181,7 +181,7 @@ void cs_report_free(struct cs_report *rep)
 	if (rep == NULL) {
 		return;
 	}
-	for (size_t i = 0; i < rep->n_resolvers; i++) {
+	for (size_t i = 0; rep->resolvers != NULL && i < rep->n_resolvers; i++) {
 		cs_resolver_report_clean(&rep->resolvers[i]);
 	}
 	cs_free(rep->resolvers);

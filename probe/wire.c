@@ -123,6 +123,13 @@ static void rdata_text(const ldns_rr *rr, char *out, size_t size)
 	}
 }
 
+/* RFC 2181 §8: a TTL with the most significant bit set is treated as zero. A resolver that
+ * claims 4294967295 s (136 years) is not believed, nor is its heal time. */
+static uint32_t ttl_of(uint32_t ttl)
+{
+	return ttl > 0x7fffffffu ? 0 : ttl;
+}
+
 static bool rdf_u32(const ldns_rr *rr, size_t i, uint32_t *v)
 {
 	if (ldns_rr_rd_count(rr) <= i) {
@@ -145,8 +152,8 @@ static void read_soa(const ldns_rr *rr, struct cs_reply_facts *out)
 	}
 	out->has_soa = true;
 	out->soa_serial = serial;
-	out->soa_minimum_s = minimum;
-	out->soa_ttl_s = ldns_rr_ttl(rr);
+	out->soa_minimum_s = ttl_of(minimum);
+	out->soa_ttl_s = ttl_of(ldns_rr_ttl(rr));
 	name_text(ldns_rr_owner(rr), out->soa_owner, sizeof(out->soa_owner));
 }
 
@@ -167,8 +174,9 @@ static void read_answer(const struct cs_query *q, ldns_pkt *pkt, struct cs_reply
 			}
 			ldns_rr_type t = ldns_rr_get_type(rr);
 			if ((uint16_t)t == q->qtype) {
-				if (out->answer_count == 0 || ldns_rr_ttl(rr) < out->answer_ttl_s) {
-					out->answer_ttl_s = ldns_rr_ttl(rr);
+				uint32_t ttl = ttl_of(ldns_rr_ttl(rr));
+				if (out->answer_count == 0 || ttl < out->answer_ttl_s) {
+					out->answer_ttl_s = ttl;
 				}
 				if (out->answer_count < CS_ANSWER_MAX) {
 					rdata_text(rr, out->answers[out->answer_count],

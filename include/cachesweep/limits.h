@@ -19,3 +19,8 @@
 #define CS_MAX_RETRIES           10u
 #define CS_MAX_CONCURRENCY       100000u
 #define CS_DETAIL_MAX            192 /**< a detail or error text in a finding or truth row */
+
+/** Probes in one run: resolvers × (names + 1, for each resolver is also asked the zone's SOA).
+ *  Each probe holds an observation, a finding and engine state (about 6.6 KB today), so this
+ *  bounds a run's memory; cs_config_finish() refuses more, before the first packet. */
+#define CS_MAX_PROBES 2000000

@@ -684,6 +684,181 @@ static void test_config_limits(void **state)
 	free(text);
 }
 
+/* A temporary file of `size` bytes (sparse: nothing is written but the first bytes). */
+static void sparse_file(char *path, size_t path_size, const char *head, off_t size)
+{
+	const char *tmp = getenv("TMPDIR");
+	(void)snprintf(path, path_size, "%s/cs-limit.XXXXXX", tmp != NULL ? tmp : "/tmp");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	size_t hl = strlen(head);
+	assert_int_equal(write(fd, head, hl), (ssize_t)hl);
+	assert_int_equal(ftruncate(fd, size), 0);
+	assert_int_equal(close(fd), 0);
+}
+
+static char *repeat(char c, size_t n)
+{
+	char *s = malloc(n + 1);
+	assert_non_null(s);
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+static void test_config_limits_are_named(void **state)
+{
+	(void)state;
+	size_t size = 64 + (CS_MAX_BAD_SERIALS + 1) * 12;
+	char *text = malloc(size);
+	assert_non_null(text);
+	size_t o = (size_t)snprintf(text, size, "{ \"zone\": \"se.\", \"known_bad_serials\": [");
+	for (unsigned i = 0; i <= CS_MAX_BAD_SERIALS; i++) {
+		o += (size_t)snprintf(text + o, size - o, "%s%u", i ? "," : "", i);
+	}
+	(void)snprintf(text + o, size - o, "] }");
+	load_bad(text, CS_ECONFIG, "more than 1000 serials (CS_MAX_BAD_SERIALS)");
+	free(text);
+
+	/* a config given as a string, one byte over CS_MAX_CONFIG_BYTES */
+	text = repeat(' ', CS_MAX_CONFIG_BYTES + 1);
+	load_bad(text, CS_ECONFIG, "larger than 16777216 bytes (CS_MAX_CONFIG_BYTES)");
+	free(text);
+
+	/* the probe section's bounds are in the message */
+	load_bad("{ \"zone\": \"se.\", \"probe\": { \"timeout_ms\": 60001 } }", CS_ECONFIG,
+		 "60000");
+	load_bad("{ \"zone\": \"se.\", \"probe\": { \"retries\": 11 } }", CS_ECONFIG, "10");
+	load_bad("{ \"zone\": \"se.\", \"probe\": { \"concurrency\": 100001 } }", CS_ECONFIG,
+		 "100000");
+}
+
+static void test_config_file_limits_are_named(void **state)
+{
+	(void)state;
+	char path[256];
+	struct cs_config *cfg = NULL;
+	struct cs_error err = { 0 };
+
+	/* a config file one byte over CS_MAX_CONFIG_BYTES: refused before it is read */
+	sparse_file(path, sizeof(path), "{", (off_t)CS_MAX_CONFIG_BYTES + 1);
+	assert_int_equal(cs_config_load(path, &cfg, &err), CS_ECONFIG);
+	assert_null(cfg);
+	assert_non_null(strstr(err.msg, "(CS_MAX_CONFIG_BYTES)"));
+	assert_non_null(strstr(err.msg, path));
+	unlink(path);
+
+	/* a resolver list one byte over CS_MAX_LIST_BYTES */
+	sparse_file(path, sizeof(path), "192.0.2.1\n", (off_t)CS_MAX_LIST_BYTES + 1);
+	char text[512];
+	(void)snprintf(text, sizeof(text),
+		       "{ \"zone\": \"se.\", \"names\": [ \"iis.se.\" ], \"resolver_files\": "
+		       "[ \"%s\" ] }",
+		       path);
+	load_bad(text, CS_ECONFIG, "(CS_MAX_LIST_BYTES)");
+	unlink(path);
+
+	/* a list line one byte over CS_MAX_LIST_LINE */
+	char *line = repeat('1', CS_MAX_LIST_LINE + 1);
+	sparse_file(path, sizeof(path), line, (off_t)strlen(line));
+	free(line);
+	(void)snprintf(text, sizeof(text),
+		       "{ \"zone\": \"se.\", \"names\": [ \"iis.se.\" ], \"resolver_files\": "
+		       "[ \"%s\" ] }",
+		       path);
+	load_bad(text, CS_ECONFIG, "line longer than 1024 bytes (CS_MAX_LIST_LINE)");
+	unlink(path);
+}
+
+static void test_config_string_limits_are_named(void **state)
+{
+	(void)state;
+	char text[1024];
+	char *id = repeat('i', 129);
+	(void)snprintf(text, sizeof(text),
+		       "{ \"zone\": \"se.\", \"resolvers\": [ { \"id\": \"%s\", \"address\": "
+		       "\"192.0.2.1\" } ] }",
+		       id);
+	load_bad(text, CS_ECONFIG, "an id of 1..128 printable characters");
+	id[128] = '\0'; /* 128 is still an id */
+	(void)snprintf(
+		text, sizeof(text),
+		"{ \"zone\": \"se.\", \"names\": [ \"iis.se.\" ], \"resolvers\": [ { \"id\": "
+		"\"%s\", \"address\": \"192.0.2.1\" } ] }",
+		id);
+	cs_config_free(load_ok(text));
+	free(id);
+
+	char *env = repeat('E', 129);
+	(void)snprintf(text, sizeof(text),
+		       "{ \"zone\": \"se.\", \"resolvers\": [ { \"id\": \"p\", \"address\": "
+		       "\"192.0.2.1\", \"purge\": { \"type\": \"powerdns-api\", \"url\": "
+		       "\"http://127.0.0.1:8082\", \"api_key_env\": \"%s\" } } ] }",
+		       env);
+	load_bad(text, CS_ECONFIG, "at most 128 characters");
+	free(env);
+}
+
+static void test_config_probe_count_is_bounded(void **state)
+{
+	(void)state;
+	/* CS_MAX_NAMES names, each resolver asked names + 1 queries: the smallest resolver
+	 * count over CS_MAX_PROBES, from a list file, then one fewer */
+	size_t per = CS_MAX_NAMES + 1;
+	size_t over = CS_MAX_PROBES / per + 1;
+	char path[256];
+	char *list = malloc(over * 24);
+	assert_non_null(list);
+	size_t o = 0;
+	for (size_t i = 0; i < over; i++) {
+		o += (size_t)snprintf(list + o, over * 24 - o, "10.%zu.%zu.%zu\n", i >> 16,
+				      (i >> 8) & 0xff, i & 0xff);
+	}
+	sparse_file(path, sizeof(path), list, (off_t)o);
+	size_t size = 128 + CS_MAX_NAMES * 12 + sizeof(path);
+	char *text = malloc(size);
+	assert_non_null(text);
+	size_t t = (size_t)snprintf(text, size, "{ \"zone\": \"se.\", \"names\": [");
+	for (unsigned i = 0; i < CS_MAX_NAMES; i++) {
+		t += (size_t)snprintf(text + t, size - t, "%s\"n%u.se\"", i ? "," : "", i);
+	}
+	(void)snprintf(text + t, size - t, "], \"resolver_files\": [ \"%s\" ] }", path);
+	load_bad(text, CS_ECONFIG, "more than 2000000 probes in one run (CS_MAX_PROBES)");
+	unlink(path);
+
+	/* one resolver fewer is within the bound */
+	char *last = strrchr(list, '\n');
+	*last = '\0';
+	last = strrchr(list, '\n');
+	sparse_file(path, sizeof(path), list, (off_t)(last - list + 1));
+	(void)snprintf(text + t, size - t, "], \"resolver_files\": [ \"%s\" ] }", path);
+	struct cs_config *cfg = load_ok(text);
+	assert_int_equal(cfg->n_resolvers, over - 1);
+	cs_config_free(cfg);
+	unlink(path);
+	free(text);
+	free(list);
+}
+
+static void test_config_cli_names_are_bounded(void **state)
+{
+	(void)state;
+	struct cs_error err = { 0 };
+	struct cs_config *cfg =
+		load_ok("{ \"zone\": \"se.\", \"names\": [ \"iis.se.\" ],"
+			" \"resolvers\": [ { \"id\": \"r\", \"address\": \"::1\" } ] }");
+	enum cs_errc rc = CS_OK;
+	for (unsigned i = 1; i <= CS_MAX_NAMES && rc == CS_OK; i++) {
+		char name[32];
+		(void)snprintf(name, sizeof(name), "n%u.se", i);
+		rc = cs_config_add_name(cfg, name, &err);
+	}
+	assert_int_equal(rc, CS_ECONFIG);
+	assert_int_equal(cfg->n_names, CS_MAX_NAMES);
+	assert_non_null(strstr(err.msg, "(CS_MAX_NAMES)"));
+	cs_config_free(cfg);
+}
+
 /* ------------------------------------------------------------------------------------------
  * Command line, default, finish
  */
@@ -881,6 +1056,7 @@ static char **list_dir(const char *dir, const char *suffix, size_t *n)
 	DIR *d = opendir(dir);
 	if (d == NULL) {
 		fail_msg("cannot open %s: %s", dir, strerror(errno));
+		return NULL;
 	}
 	char **names = NULL;
 	size_t count = 0;
@@ -899,7 +1075,9 @@ static char **list_dir(const char *dir, const char *suffix, size_t *n)
 		count++;
 	}
 	closedir(d);
-	qsort(names, count, sizeof(*names), cmp_str);
+	if (count > 0) {
+		qsort(names, count, sizeof(*names), cmp_str);
+	}
 	*n = count;
 	return names;
 }
@@ -1133,6 +1311,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_tls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_limits_are_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_file_limits_are_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_string_limits_are_named, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_config_cli_names_are_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_probe_count_is_bounded, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_config_cli_additions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_finish_errors, setup, teardown),

@@ -229,9 +229,10 @@ static uint16_t closed_port(void)
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
 	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	bind(s, (struct sockaddr *)&sa, sizeof(sa));
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	socklen_t len = sizeof(sa);
-	getsockname(s, (struct sockaddr *)&sa, &len);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &len), 0);
 	close(s);
 	return ntohs(sa.sin_port);
 }

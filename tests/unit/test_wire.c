@@ -219,10 +219,38 @@ static void test_wire_question_match_ignores_case(void **state)
 	assert_true(f.has_data);
 }
 
+static void test_wire_ttl_with_top_bit_is_zero(void **state)
+{
+	(void)state;
+	/* RFC 2181 §8: 2^31 and above read as 0; 2^31 - 1 is still a (long) TTL */
+	static const uint8_t ip[4] = { 192, 0, 2, 1 };
+	header(&m, 0x1234, QR | RD | RA | 3, 1, 0, 1, 0);
+	question(&m, "shop1.se", 1);
+	rr_soa(&m, "se", 0xffffffffu, 2009101201, 0x80000000u);
+	struct cs_reply_facts f;
+	char why[CS_DETAIL_MAX];
+	assert_int_equal(read(&q_shop, &f, why), CS_WIRE_ACCEPT);
+	assert_true(f.has_soa);
+	assert_int_equal(f.soa_ttl_s, 0);
+	assert_int_equal(f.soa_minimum_s, 0);
+	header(&m, 0x1234, QR | RD | RA, 1, 2, 0, 0);
+	question(&m, "shop1.se", 1);
+	rr_a(&m, "shop1.se", 0x7fffffffu, ip);
+	rr_a(&m, "shop1.se", 0x80000001u, ip);
+	assert_int_equal(read(&q_shop, &f, why), CS_WIRE_ACCEPT);
+	assert_int_equal(f.answer_count, 2);
+	assert_int_equal(f.answer_ttl_s, 0);
+	header(&m, 0x1234, QR | RD | RA, 1, 1, 0, 0);
+	question(&m, "shop1.se", 1);
+	rr_a(&m, "shop1.se", 0x7fffffffu, ip);
+	assert_int_equal(read(&q_shop, &f, why), CS_WIRE_ACCEPT);
+	assert_int_equal(f.answer_ttl_s, 0x7fffffffu);
+}
+
 static void test_wire_extended_rcode_from_opt(void **state)
 {
 	(void)state;
-	header(&m, 0x1234, QR | 0, 1, 0, 0, 1);
+	header(&m, 0x1234, QR, 1, 0, 0, 1); /* rcode 0 in the header */
 	question(&m, "shop1.se", 1);
 	opt(&m, 1, NULL, 0); /* BADVERS = 16 */
 	struct cs_reply_facts f;
@@ -483,6 +511,7 @@ int main(void)
 		cmocka_unit_test_setup(test_wire_nxdomain_with_soa_ede_and_nsid, setup),
 		cmocka_unit_test_setup(test_wire_cname_chain_is_followed, setup),
 		cmocka_unit_test_setup(test_wire_question_match_ignores_case, setup),
+		cmocka_unit_test_setup(test_wire_ttl_with_top_bit_is_zero, setup),
 		cmocka_unit_test_setup(test_wire_extended_rcode_from_opt, setup),
 		cmocka_unit_test_setup(test_wire_truncated_flag_is_reported, setup),
 		cmocka_unit_test_setup(test_wire_wrong_id_is_ignored, setup),
