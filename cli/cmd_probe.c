@@ -302,6 +302,10 @@ int cmd_probe_run(const struct cli_args *args)
 			 streaming ? &st : NULL, &truth, &rep, &err) != CS_OK) {
 		goto out;
 	}
+	if (rep == NULL) {
+		cs_error_set(&err, CS_ENOMEM, "no report was built");
+		goto out;
+	}
 	if (!args->no_fingerprint && cli_fingerprint(base, cfg, rep, &err) != CS_OK) {
 		goto out;
 	}

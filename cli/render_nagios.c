@@ -29,11 +29,10 @@ static void put_clean(const char *s, FILE *fp)
 enum cs_errc cli_threshold_parse(const char *opt, const char *arg, struct cli_threshold *out,
 				 struct cs_error *err)
 {
-	char whole[16] = "";
-	char frac[3] = "00";
 	size_t len = strlen(arg);
 	memset(out, 0, sizeof(*out));
 	if (len > 0 && arg[len - 1] == '%') {
+		char whole[16] = "";
 		const char *dot = strchr(arg, '.');
 		size_t wlen = (dot != NULL ? (size_t)(dot - arg) : len - 1);
 		size_t flen = dot != NULL ? (size_t)(arg + len - 1 - (dot + 1)) : 0;
@@ -42,6 +41,7 @@ enum cs_errc cli_threshold_parse(const char *opt, const char *arg, struct cli_th
 		bool ok =
 			wlen > 0 && wlen < sizeof(whole) && flen <= 2 && (dot == NULL || flen > 0);
 		if (ok) {
+			char frac[3] = "00"; /* "5.5%" is 5.50% */
 			memcpy(whole, arg, wlen);
 			whole[wlen] = '\0';
 			if (flen > 0) {

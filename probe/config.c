@@ -1567,6 +1567,9 @@ static enum cs_errc apply_tls_auth_name(struct loader *ld, const struct field *f
 	if (rc != CS_OK) {
 		return rc;
 	}
+	if (name == NULL) {
+		return oom(ld);
+	}
 	/* certificates name hosts without the root's dot */
 	size_t n = strlen(name);
 	if (n > 1 && name[n - 1] == '.') {

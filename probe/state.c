@@ -34,7 +34,10 @@ static const struct cs_state_entry *find(const struct cs_state_entry **sorted, s
 	if (n == 0 || cs_strlcpy(key.id, id, sizeof(key.id)) != 0) {
 		return NULL;
 	}
+	/* an array of pointers: sizeof(*sorted) is a pointer's size, as meant */
+	// NOLINTBEGIN(bugprone-sizeof-expression)
 	const struct cs_state_entry **hit = bsearch(&keyp, sorted, n, sizeof(*sorted), entry_cmp);
+	// NOLINTEND(bugprone-sizeof-expression)
 	return hit != NULL ? *hit : NULL;
 }
 
@@ -84,6 +87,7 @@ enum cs_errc cs_state_update(const struct cs_state *prev, const struct cs_report
 		out = cs_calloc(rep->n_resolvers, sizeof(*out));
 	}
 	if (n_prev > 0) {
+		// NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
 		sorted = cs_calloc(n_prev, sizeof(*sorted));
 	}
 	if ((rep->n_resolvers > 0 && (st->entries == NULL || out == NULL)) ||
@@ -95,7 +99,10 @@ enum cs_errc cs_state_update(const struct cs_state *prev, const struct cs_report
 		sorted[i] = &prev->entries[i];
 	}
 	if (n_prev > 1) {
+		// an array of pointers: sizeof(*sorted) is a pointer's size, as meant
+		// NOLINTBEGIN(bugprone-sizeof-expression)
 		qsort(sorted, n_prev, sizeof(*sorted), entry_cmp);
+		// NOLINTEND(bugprone-sizeof-expression)
 	}
 	for (size_t i = 0; i < rep->n_resolvers; i++) {
 		const struct cs_resolver_report *rr = &rep->resolvers[i];

@@ -340,7 +340,7 @@ static enum cs_errc ask_serials(struct event_base *base, const struct cs_config 
 	if (rc == CS_OK) {
 		rc = cs_engine_run(eng, err);
 	}
-	for (size_t i = 0; i < n && rc == CS_OK; i++) {
+	for (size_t i = 0; i < n && rc == CS_OK && t != NULL; i++) {
 		struct cs_truth_authority *au = &t->authorities[i];
 		const struct cs_reply_facts *r = &obs[i].main;
 		if (ports[i] == 53) {
@@ -377,8 +377,14 @@ static enum cs_errc precheck_authorities(struct event_base *base, const struct c
 					 char addrs[][64], uint16_t *ports, struct cs_error *err)
 {
 	size_t n = 0;
-	enum cs_errc rc = find_authorities(base, NULL, cfg, NULL, addrs, ports, &n, err);
-	struct cs_truth *tmp = rc == CS_OK ? cs_truth_new(0, n) : NULL;
+	enum cs_errc rc = CS_OK;
+	for (size_t i = 0; i < cfg->truth.n_authorities && n < MAX_NS_ADDRS; i++) {
+		if (cs_addr_port_parse(cfg->truth.authorities[i], addrs[n], 64, &ports[n], 53) ==
+		    0) {
+			n++;
+		}
+	}
+	struct cs_truth *tmp = cs_truth_new(0, n);
 	if (rc == CS_OK && tmp == NULL) {
 		rc = cs_error_set(err, CS_ENOMEM, "truth: out of memory");
 	}
@@ -386,10 +392,10 @@ static enum cs_errc precheck_authorities(struct event_base *base, const struct c
 		rc = ask_serials(base, cfg, addrs, ports, n, tmp, err);
 	}
 	bool any = false;
-	for (size_t i = 0; rc == CS_OK && i < n; i++) {
+	for (size_t i = 0; rc == CS_OK && tmp != NULL && i < n; i++) {
 		any = any || tmp->authorities[i].answered;
 	}
-	if (rc == CS_OK && !any) {
+	if (rc == CS_OK && !any && tmp != NULL) {
 		char list[CS_DETAIL_MAX * 2] = "";
 		size_t used = 0;
 		for (size_t i = 0; i < n && used + 1 < sizeof(list); i++) {

@@ -286,7 +286,7 @@ static enum cs_errc build_step(struct run *r, size_t cmd, const struct cs_subst 
 	if (rc == CS_OK && (st->method == NULL || st->headers == NULL)) {
 		rc = cs_error_set(why, CS_ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < c->n_headers && rc == CS_OK; i++) {
+	for (size_t i = 0; i < c->n_headers && rc == CS_OK && st->headers != NULL; i++) {
 		char *v = NULL;
 		rc = cs_template_expand(c->headers[i].value, s, CS_TMPL_PLAIN, &v, why);
 		if (rc == CS_OK) {
@@ -406,7 +406,7 @@ static enum cs_errc run_powerdns(struct run *r, const char *zone)
 	if (rc == CS_OK && (st.method == NULL || st.headers == NULL)) {
 		rc = cs_error_set(&why, CS_ENOMEM, "out of memory");
 	}
-	if (rc == CS_OK) {
+	if (rc == CS_OK && st.headers != NULL) {
 		st.headers[0] = hdr;
 		hdr = NULL;
 		char t[CS_ACTION_TARGET_MAX];

@@ -92,6 +92,7 @@ static void golden(const char *name, const struct capture *c)
 	char *want = read_file(path, &len);
 	if (want == NULL) {
 		fail_msg("%s: %s (CS_UPDATE_GOLDEN=1 creates it)", path, strerror(errno));
+		return; /* fail_msg does not return; the analyzer cannot know */
 	}
 	if (len != c->len || memcmp(want, c->text, len) != 0) {
 		size_t i = 0;
@@ -104,6 +105,7 @@ static void golden(const char *name, const struct capture *c)
 		free(want);
 		fail_msg("%s: rendering changed (CS_UPDATE_GOLDEN=1 rewrites; review the diff)",
 			 path);
+		return;
 	}
 	free(want);
 }
@@ -338,14 +340,16 @@ static const char *prom_check(const char *text, char *why, size_t size)
 				size_t ln = name_at(p, false);
 				if (ln == 0 || p[ln] != '=' || p[ln + 1] != '"') {
 					snprintf(why, size, "line %zu: bad label", lineno);
-					return why;
+					fault = why;
+					goto done;
 				}
 				p += ln + 2;
 				while (*p != '"') {
 					if (*p == '\0' || *p == '\n') {
 						snprintf(why, size, "line %zu: open label value",
 							 lineno);
-						return why;
+						fault = why;
+						goto done;
 					}
 					if (*p == '\\') {
 						p++;
@@ -353,7 +357,8 @@ static const char *prom_check(const char *text, char *why, size_t size)
 							snprintf(why, size,
 								 "line %zu: bad escape \\%c",
 								 lineno, *p);
-							return why;
+							fault = why;
+							goto done;
 						}
 					}
 					p++;
@@ -363,7 +368,8 @@ static const char *prom_check(const char *text, char *why, size_t size)
 					p++;
 				} else if (*p != '}') {
 					snprintf(why, size, "line %zu: expected , or }", lineno);
-					return why;
+					fault = why;
+					goto done;
 				}
 			}
 			p++;
@@ -396,6 +402,7 @@ static const char *prom_check(const char *text, char *why, size_t size)
 		assert_non_null(series[n_series]);
 		n_series++;
 	}
+done:
 	for (size_t s = 0; s < n_series; s++) {
 		free(series[s]);
 	}

@@ -14,13 +14,15 @@
 #include <cachesweep/observe.h>
 #include <cachesweep/software.h>
 
-#define TXT(s)                                                         \
-	{                                                              \
-		.answered = true, .rcode = CS_RCODE_NOERROR, .text = s \
+#define TXT(s)                                                                               \
+	{                                                                                    \
+		.answered = true, .rcode = CS_RCODE_NOERROR,                                 \
+		.text = s /* NOLINT(bugprone-macro-parentheses): a char array needs the bare \
+			     literal */                                                      \
 	}
-#define RC(r)                                \
-	{                                    \
-		.answered = true, .rcode = r \
+#define RC(r)                                  \
+	{                                      \
+		.answered = true, .rcode = (r) \
 	}
 
 static const struct row {
