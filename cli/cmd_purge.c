@@ -198,6 +198,37 @@ static enum cs_errc plan_and_act(const struct cli_args *args, const struct cs_co
 	return rc;
 }
 
+/* The report out, and the run's exit code from it (with --warning/--critical as for probe). */
+static int write_and_judge(const struct cli_args *args, const struct cs_report *rep,
+			   struct cs_error *err)
+{
+	if (cli_write_report(args, rep, err) != CS_OK) {
+		return CLI_EXIT_UNKNOWN;
+	}
+	return cli_exit_code(rep, &args->warning, &args->critical);
+}
+
+/* The end of purge and sweep: say what failed, close the audit log (a log that cannot be
+ * written fails the run), free everything. */
+static int finish(int code, const struct cs_error *err, FILE *audit, struct cs_report *rep,
+		  struct cs_truth *truth, struct event_base *base, struct cs_config *cfg)
+{
+	if (code == CLI_EXIT_UNKNOWN) {
+		cli_error(err);
+	}
+	if (audit != NULL && fclose(audit) != 0 && code != CLI_EXIT_UNKNOWN) {
+		cli_diag(CS_LOG_ERROR, "cannot write the audit log");
+		code = CLI_EXIT_UNKNOWN;
+	}
+	cs_report_free(rep);
+	cs_truth_free(truth);
+	if (base != NULL) {
+		event_base_free(base);
+	}
+	cs_config_free(cfg);
+	return code;
+}
+
 int cmd_purge_run(const struct cli_args *args)
 {
 	struct cs_error err = { 0 };
@@ -254,25 +285,9 @@ int cmd_purge_run(const struct cli_args *args)
 	if (plan_and_act(args, cfg, rep, audit, NULL, &err) != CS_OK) {
 		goto out;
 	}
-	if (cli_write_report(args, rep, &err) != CS_OK) {
-		goto out;
-	}
-	code = cs_report_exit_code(rep);
+	code = write_and_judge(args, rep, &err);
 out:
-	if (code == CLI_EXIT_UNKNOWN) {
-		cli_error(&err);
-	}
-	if (audit != NULL && fclose(audit) != 0 && code != CLI_EXIT_UNKNOWN) {
-		fprintf(stderr, "cachesweep: cannot write the audit log\n");
-		code = CLI_EXIT_UNKNOWN;
-	}
-	cs_report_free(rep);
-	cs_truth_free(truth);
-	if (base != NULL) {
-		event_base_free(base);
-	}
-	cs_config_free(cfg);
-	return code;
+	return finish(code, &err, audit, rep, truth, base, cfg);
 }
 
 static void wait_s(uint32_t s)
@@ -420,24 +435,8 @@ int cmd_sweep_run(const struct cli_args *args)
 			}
 		}
 	}
-	if (cli_write_report(args, rep, &err) != CS_OK) {
-		goto out;
-	}
-	code = cs_report_exit_code(rep);
+	code = write_and_judge(args, rep, &err);
 out:
-	if (code == CLI_EXIT_UNKNOWN) {
-		cli_error(&err);
-	}
-	if (audit != NULL && fclose(audit) != 0 && code != CLI_EXIT_UNKNOWN) {
-		fprintf(stderr, "cachesweep: cannot write the audit log\n");
-		code = CLI_EXIT_UNKNOWN;
-	}
 	cs_free(purged);
-	cs_report_free(rep);
-	cs_truth_free(truth);
-	if (base != NULL) {
-		event_base_free(base);
-	}
-	cs_config_free(cfg);
-	return code;
+	return finish(code, &err, audit, rep, truth, base, cfg);
 }
