@@ -112,6 +112,9 @@ void render_human(const struct cs_report *rep, FILE *fp, bool color);
 
 /** "56m52s", "2h00m00s", "1d02h03m" into buf. */
 void cli_duration(uint32_t s, char *buf, size_t size);
+/** The progress line: "probed 120/1000 resolvers, 530 answers/s, 2m10s left". */
+void cli_progress_format(size_t done, size_t total, uint64_t elapsed_ms, size_t probes_each,
+			 char *buf, size_t size);
 
 /** Parse "N" (a count) or "P%" (0..100, up to two decimals) for --warning/--critical. */
 enum cs_errc cli_threshold_parse(const char *opt, const char *arg, struct cli_threshold *out,

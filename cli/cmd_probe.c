@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -33,6 +34,21 @@ struct stream {
 	struct cs_error err;
 };
 
+/* A progress line on a terminal's stderr: resolvers done, answers/s, time left. */
+struct progress {
+	size_t done;
+	size_t total;
+	size_t probes_each;
+	uint64_t start_ms;
+	uint64_t shown_ms;
+};
+
+/* What a resolver's end triggers: the stream, the progress line, or both (may be NULL). */
+struct on_done {
+	struct stream *st;
+	struct progress *pg;
+};
+
 /* stdout stays silent under -q when there is nothing to say; a monitoring plugin must always
  * print its status line, so nagios output is never silenced. */
 static bool quiet_here(const struct cli_args *args)
@@ -40,9 +56,25 @@ static bool quiet_here(const struct cli_args *args)
 	return args->quiet && args->output == NULL && args->format != CLI_FORMAT_NAGIOS;
 }
 
-static void on_resolver_done(void *arg, size_t resolver_index)
+static void progress_tick(struct progress *pg)
 {
-	struct stream *st = arg;
+	const struct cs_clock *clock = cs_clock_system();
+	uint64_t now = clock->mono_ms(clock);
+	pg->done++;
+	/* at most five times a second, and always the last */
+	if (pg->done < pg->total && now - pg->shown_ms < 200) {
+		return;
+	}
+	pg->shown_ms = now;
+	char line[160];
+	cli_progress_format(pg->done, pg->total, now - pg->start_ms, pg->probes_each, line,
+			    sizeof(line));
+	fprintf(stderr, "\r%s\033[K%s", line, pg->done == pg->total ? "\n" : "");
+	fflush(stderr);
+}
+
+static void stream_resolver(struct stream *st, size_t resolver_index)
+{
 	struct cs_resolver_report rr;
 	if (st->rc != CS_OK) {
 		return;
@@ -55,13 +87,25 @@ static void on_resolver_done(void *arg, size_t resolver_index)
 	cs_resolver_report_clean(&rr);
 }
 
+static void on_resolver_done(void *arg, size_t resolver_index)
+{
+	struct on_done *od = arg;
+	if (od->st != NULL) {
+		stream_resolver(od->st, resolver_index);
+	}
+	if (od->pg != NULL) {
+		progress_tick(od->pg);
+	}
+}
+
 /* One probe round over cfg's resolvers. The zone keys truth validated check answers no
  * validator vouched for; a deadline and an NDJSON stream are optional. */
 static enum cs_errc probe_round(struct event_base *base, const struct cs_config *cfg,
 				const struct cs_truth *truth, struct cs_observation *obs,
-				const uint64_t *deadline_ms, struct stream *st,
+				const uint64_t *deadline_ms, struct stream *st, struct progress *pg,
 				struct cs_error *err)
 {
+	struct on_done od = { .st = st, .pg = pg };
 	struct cs_engine *eng = NULL;
 	struct cs_keyset *keys = NULL;
 	const size_t n = cs_report_probe_count(cfg);
@@ -91,8 +135,14 @@ static enum cs_errc probe_round(struct event_base *base, const struct cs_config 
 			rc = cs_engine_add(eng, &spec, &obs[r * n + i], err);
 		}
 	}
-	if (rc == CS_OK && st != NULL) {
-		cs_engine_on_resolver_done(eng, on_resolver_done, st);
+	if (pg != NULL) {
+		const struct cs_clock *clock = cs_clock_system();
+		*pg = (struct progress){ .total = cfg->n_resolvers,
+					 .probes_each = n,
+					 .start_ms = clock->mono_ms(clock) };
+	}
+	if (rc == CS_OK && (st != NULL || pg != NULL)) {
+		cs_engine_on_resolver_done(eng, on_resolver_done, &od);
 	}
 	if (rc == CS_OK && deadline_ms != NULL) {
 		cs_engine_set_deadline(eng, *deadline_ms);
@@ -113,14 +163,15 @@ enum cs_errc cli_probe_all(struct event_base *base, const struct cs_config *cfg,
 			   const struct cs_truth *truth, struct cs_observation *obs,
 			   struct cs_error *err)
 {
-	return probe_round(base, cfg, truth, obs, NULL, NULL, err);
+	return probe_round(base, cfg, truth, obs, NULL, NULL, NULL, err);
 }
 
-/* truth, the observations and the report of one probe round; st (may be NULL) streams. */
+/* truth, the observations and the report of one probe round; st (may be NULL) streams, pg
+ * (may be NULL) shows progress. */
 static enum cs_errc probe_report(struct event_base *base, const struct cs_config *cfg,
 				 const uint64_t *deadline_ms, struct stream *st,
-				 struct cs_truth **truth, struct cs_report **out,
-				 struct cs_error *err)
+				 struct progress *pg, struct cs_truth **truth,
+				 struct cs_report **out, struct cs_error *err)
 {
 	const struct cs_clock *clock = cs_clock_system();
 	*truth = NULL;
@@ -142,7 +193,7 @@ static enum cs_errc probe_report(struct event_base *base, const struct cs_config
 		st->obs = obs;
 	}
 	cs_log(CS_LOG_INFO, CS_LOG_PROBE, "probing %zu resolvers × %zu names", cfg->n_resolvers, n);
-	rc = probe_round(base, cfg, *truth, obs, deadline_ms, st, err);
+	rc = probe_round(base, cfg, *truth, obs, deadline_ms, st, pg, err);
 	if (rc == CS_OK) {
 		rc = cs_report_build(cfg, *truth, obs, clock->wall_s(clock), out, err);
 	}
@@ -153,7 +204,7 @@ static enum cs_errc probe_report(struct event_base *base, const struct cs_config
 enum cs_errc cli_probe(struct event_base *base, const struct cs_config *cfg,
 		       struct cs_truth **truth, struct cs_report **out, struct cs_error *err)
 {
-	return probe_report(base, cfg, NULL, NULL, truth, out, err);
+	return probe_report(base, cfg, NULL, NULL, NULL, truth, out, err);
 }
 
 /* The last run's state, or NULL for a fresh start; only running out of memory fails. */
@@ -275,7 +326,10 @@ int cmd_probe_run(const struct cli_args *args)
 	size_t n_changes = 0;
 	struct cli_out out = { 0 };
 	struct stream st = { 0 };
+	struct progress progress = { 0 };
 	const bool streaming = args->format == CLI_FORMAT_NDJSON && !args->changes;
+	/* a progress line only for a person watching: stderr a terminal, not -q */
+	const bool show_progress = !args->quiet && isatty(STDERR_FILENO);
 	int lock_fd = -1;
 	bool reported = false; /* the report is out: no second status line for nagios */
 	int code = CLI_EXIT_UNKNOWN;
@@ -299,7 +353,8 @@ int cmd_probe_run(const struct cli_args *args)
 	}
 	st = (struct stream){ .args = args, .cfg = cfg, .fp = out.fp, .rc = CS_OK };
 	if (probe_report(base, cfg, args->has_deadline ? &deadline_ms : NULL,
-			 streaming ? &st : NULL, &truth, &rep, &err) != CS_OK) {
+			 streaming ? &st : NULL, show_progress ? &progress : NULL, &truth, &rep,
+			 &err) != CS_OK) {
 		goto out;
 	}
 	if (rep == NULL) {

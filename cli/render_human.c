@@ -195,3 +195,19 @@ void render_human(const struct cs_report *rep, FILE *fp, bool color)
 		s->by_status[CS_STATUS_DEGRADED], s->by_status[CS_STATUS_REFUSED],
 		s->by_status[CS_STATUS_UNREACHABLE]);
 }
+
+void cli_progress_format(size_t done, size_t total, uint64_t elapsed_ms, size_t probes_each,
+			 char *buf, size_t size)
+{
+	double secs = (double)elapsed_ms / 1000.0;
+	double rate = secs > 0.0 ? (double)(done * probes_each) / secs : 0.0;
+	char left[24] = "?";
+	if (done > 0 && done < total) {
+		uint64_t eta_ms = elapsed_ms * (uint64_t)(total - done) / (uint64_t)done;
+		cli_duration((uint32_t)(eta_ms / 1000u), left, sizeof(left));
+	} else if (done >= total) {
+		(void)cs_strlcpy(left, "0s", sizeof(left));
+	}
+	(void)cs_snprintf(buf, size, "probed %zu/%zu resolvers, %.0f answers/s, %s left", done,
+			  total, rate, left);
+}

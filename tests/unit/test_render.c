@@ -563,6 +563,20 @@ static void test_thresholds_exit_codes(void **state)
 	}
 }
 
+static void test_progress_line(void **state)
+{
+	(void)state;
+	char line[160];
+	cli_progress_format(250, 1000, 2000, 6, line, sizeof(line));
+	assert_string_equal(line, "probed 250/1000 resolvers, 750 answers/s, 6s left");
+	cli_progress_format(1000, 1000, 4000, 6, line, sizeof(line));
+	assert_string_equal(line, "probed 1000/1000 resolvers, 1500 answers/s, 0s left");
+	cli_progress_format(0, 10, 0, 6, line, sizeof(line));
+	assert_string_equal(line, "probed 0/10 resolvers, 0 answers/s, ? left");
+	cli_progress_format(1, 10000, 90000, 6, line, sizeof(line)); /* long runs read as h/m/s */
+	assert_non_null(strstr(line, "10d09h58m left"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -577,6 +591,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_render_changes_golden, setup, teardown),
 		cmocka_unit_test(test_thresholds_parse),
 		cmocka_unit_test_setup_teardown(test_thresholds_exit_codes, setup, teardown),
+		cmocka_unit_test(test_progress_line),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }
