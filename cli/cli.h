@@ -101,6 +101,14 @@ enum cs_errc cli_probe_all(struct event_base *base, const struct cs_config *cfg,
  *  behaviour) and record it in the report with its source. */
 enum cs_errc cli_fingerprint(struct event_base *base, const struct cs_config *cfg,
 			     struct cs_report *rep, struct cs_error *err);
+/**
+ * purge and notify: the report from --report (checked against the config's zone when -c is
+ * given too), or from probing now (with fingerprints). Outputs are the caller's to free,
+ * also on failure.
+ */
+enum cs_errc cli_report_or_probe(const struct cli_args *args, struct cs_config **cfg,
+				 struct event_base **base, struct cs_truth **truth,
+				 struct cs_report **rep, struct cs_error *err);
 /** The purge plan of every resolver that needs one (cfg, for endpoints, may be NULL). */
 enum cs_errc cli_plan(const struct cs_config *cfg, struct cs_report *rep, struct cs_error *err);
 /** Write the report in the chosen format to -o FILE or stdout. */

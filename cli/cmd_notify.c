@@ -216,24 +216,8 @@ int cmd_notify_run(const struct cli_args *args)
 	int code = CLI_EXIT_UNKNOWN;
 	size_t written = 0;
 
-	if ((args->report_path == NULL || args->config_path != NULL) &&
-	    cli_config(args, &cfg, &err) != CS_OK) {
+	if (cli_report_or_probe(args, &cfg, &base, &truth, &rep, &err) != CS_OK) {
 		goto out;
-	}
-	if (args->report_path != NULL) {
-		if (cs_report_load(args->report_path, &rep, &err) != CS_OK) {
-			goto out;
-		}
-	} else {
-		base = event_base_new();
-		if (base == NULL) {
-			cs_error_set(&err, CS_ENOMEM, "cannot create the event loop");
-			goto out;
-		}
-		if (cli_probe(base, cfg, &truth, &rep, &err) != CS_OK ||
-		    (!args->no_fingerprint && cli_fingerprint(base, cfg, rep, &err) != CS_OK)) {
-			goto out;
-		}
 	}
 	if (mkdir(args->out_dir, 0755) != 0 && errno != EEXIST) {
 		int e = errno;

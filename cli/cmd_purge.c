@@ -229,6 +229,36 @@ static int finish(int code, const struct cs_error *err, FILE *audit, struct cs_r
 	return code;
 }
 
+enum cs_errc cli_report_or_probe(const struct cli_args *args, struct cs_config **cfg,
+				 struct event_base **base, struct cs_truth **truth,
+				 struct cs_report **rep, struct cs_error *err)
+{
+	enum cs_errc rc = CS_OK;
+	/* with --report and no -c there are no endpoints: instructions only */
+	if (args->report_path == NULL || args->config_path != NULL) {
+		rc = cli_config(args, cfg, err);
+	}
+	if (rc == CS_OK && args->report_path != NULL) {
+		rc = cs_report_load(args->report_path, rep, err);
+		if (rc == CS_OK && *cfg != NULL && strcmp((*cfg)->zone, (*rep)->zone) != 0) {
+			rc = cs_error_set(err, CS_ECONFIG,
+					  "--report %s is for zone %s, the config for %s",
+					  args->report_path, (*rep)->zone, (*cfg)->zone);
+		}
+		return rc;
+	}
+	if (rc == CS_OK && (*base = event_base_new()) == NULL) {
+		rc = cs_error_set(err, CS_ENOMEM, "cannot create the event loop");
+	}
+	if (rc == CS_OK) {
+		rc = cli_probe(*base, *cfg, truth, rep, err);
+	}
+	if (rc == CS_OK && !args->no_fingerprint) {
+		rc = cli_fingerprint(*base, *cfg, *rep, err);
+	}
+	return rc;
+}
+
 int cmd_purge_run(const struct cli_args *args)
 {
 	struct cs_error err = { 0 };
@@ -239,33 +269,8 @@ int cmd_purge_run(const struct cli_args *args)
 	FILE *audit = NULL;
 	int code = CLI_EXIT_UNKNOWN;
 
-	/* with --report and no -c there are no endpoints: instructions only */
-	if ((args->report_path == NULL || args->config_path != NULL) &&
-	    cli_config(args, &cfg, &err) != CS_OK) {
+	if (cli_report_or_probe(args, &cfg, &base, &truth, &rep, &err) != CS_OK) {
 		goto out;
-	}
-	if (args->report_path != NULL) {
-		if (cs_report_load(args->report_path, &rep, &err) != CS_OK) {
-			goto out;
-		}
-		if (cfg != NULL && strcmp(cfg->zone, rep->zone) != 0) {
-			cs_error_set(&err, CS_ECONFIG,
-				     "the report is for zone %s, the config for %s", rep->zone,
-				     cfg->zone);
-			goto out;
-		}
-	} else {
-		base = event_base_new();
-		if (base == NULL) {
-			cs_error_set(&err, CS_ENOMEM, "cannot create the event loop");
-			goto out;
-		}
-		if (cli_probe(base, cfg, &truth, &rep, &err) != CS_OK) {
-			goto out;
-		}
-		if (!args->no_fingerprint && cli_fingerprint(base, cfg, rep, &err) != CS_OK) {
-			goto out;
-		}
 	}
 	for (size_t i = 0; i < args->n_resolvers; i++) {
 		bool found = false;

@@ -68,6 +68,17 @@ JOURNAL_STREAM=8:1234 expect 3 "error with JOURNAL_STREAM" probe -c "$tmp/missin
 first=$(head -c 15 "$tmp/err")
 [[ $first == "<3>cachesweep: " ]] && ok "JOURNAL_STREAM: priority <3>" || fail "stderr starts '$first'"
 
+# -- a report read back must be for the config's zone (purge and notify alike) -------------
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+report=$here/../data/report/good.json
+printf '{ "zone": "nu.", "names": ["a.nu."], "resolvers": [ { "id": "r", "address": "127.0.0.1" } ] }\n' \
+	>"$tmp/nu.json"
+expect 3 "purge: a report for another zone" purge -c "$tmp/nu.json" --report "$report"
+grep_in "$tmp/err" "is for zone se., the config for nu." "purge names both zones"
+expect 3 "notify: a report for another zone" notify -c "$tmp/nu.json" --report "$report" \
+	--out "$tmp/msgs"
+grep_in "$tmp/err" "is for zone se., the config for nu." "notify names both zones"
+
 if ((fails > 0)); then
 	printf 'cli_ops: %d check(s) failed\n' "$fails"
 	exit 1
