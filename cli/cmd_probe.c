@@ -23,17 +23,6 @@
 
 #include "cli.h"
 
-/* What the NDJSON stream needs when a resolver finishes. */
-struct stream {
-	const struct cli_args *args;
-	const struct cs_config *cfg;
-	const struct cs_truth *truth;
-	const struct cs_observation *obs;
-	FILE *fp;
-	enum cs_errc rc;
-	struct cs_error err;
-};
-
 /* A progress line on a terminal's stderr: resolvers done, answers/s, time left. */
 struct progress {
 	size_t done;
@@ -43,10 +32,29 @@ struct progress {
 	uint64_t shown_ms;
 };
 
-/* What a resolver's end triggers: the stream, the progress line, or both (may be NULL). */
-struct on_done {
-	struct stream *st;
-	struct progress *pg;
+/* Where a round's results go, probe by probe and resolver by resolver. */
+struct sink {
+	void (*probe_done)(void *arg, size_t r, size_t k, const struct cs_observation *obs);
+	void (*done)(void *arg, size_t r);
+	void *arg;
+	struct progress *pg; /* may be NULL */
+};
+
+/* One probe round: cfg's resolvers in the engine's window, the zone SOA last. */
+struct round {
+	const struct cs_config *cfg;
+	const struct cs_keyset *keys;
+	const struct sink *sink;
+};
+
+/* A report judged as the round goes, streamed as NDJSON when fp is set. */
+struct judging {
+	const struct cli_args *args;
+	struct cs_judge judge;
+	struct cs_report *rep;
+	FILE *fp; /* NDJSON stream, or NULL */
+	enum cs_errc rc;
+	struct cs_error err;
 };
 
 /* stdout stays silent under -q when there is nothing to say; a monitoring plugin must always
@@ -73,39 +81,57 @@ static void progress_tick(struct progress *pg)
 	fflush(stderr);
 }
 
-static void stream_resolver(struct stream *st, size_t resolver_index)
+static size_t round_probes_of(void *arg, size_t r)
 {
-	struct cs_resolver_report rr;
-	if (st->rc != CS_OK) {
-		return;
-	}
-	st->rc = cs_report_judge_resolver(st->cfg, st->truth, resolver_index, st->obs, &rr,
-					  &st->err);
-	if (st->rc == CS_OK && !(quiet_here(st->args) && rr.status == CS_STATUS_HEALTHY)) {
-		st->rc = cs_report_write_ndjson_resolver(&rr, st->fp, &st->err);
-	}
-	cs_resolver_report_clean(&rr);
+	const struct round *rd = arg;
+	(void)r;
+	return cs_report_probe_count(rd->cfg);
 }
 
-static void on_resolver_done(void *arg, size_t resolver_index)
+static enum cs_errc round_spec(void *arg, size_t r, size_t k, struct cs_probe_spec *out,
+			       struct cs_error *err)
 {
-	struct on_done *od = arg;
-	if (od->st != NULL) {
-		stream_resolver(od->st, resolver_index);
+	const struct round *rd = arg;
+	const struct cs_resolver *res = &rd->cfg->resolvers[r];
+	(void)err;
+	*out = (struct cs_probe_spec){
+		.resolver_index = r,
+		.address = res->address,
+		.port = res->port,
+		.transport = res->transport,
+		.cd_followup = true,
+		.keys = rd->keys,
+		.tls_auth_name = res->tls_auth_name,
+		.tls_ca_file = res->tls_ca_file,
+		.url = res->url,
+	};
+	cs_report_probe_name(rd->cfg, k, &out->qname, &out->qtype);
+	return CS_OK;
+}
+
+static void round_probe_done(void *arg, size_t r, size_t k, const struct cs_observation *obs)
+{
+	const struct round *rd = arg;
+	rd->sink->probe_done(rd->sink->arg, r, k, obs);
+}
+
+static void round_done(void *arg, size_t r)
+{
+	const struct round *rd = arg;
+	if (rd->sink->done != NULL) {
+		rd->sink->done(rd->sink->arg, r);
 	}
-	if (od->pg != NULL) {
-		progress_tick(od->pg);
+	if (rd->sink->pg != NULL) {
+		progress_tick(rd->sink->pg);
 	}
 }
 
 /* One probe round over cfg's resolvers. The zone keys truth validated check answers no
- * validator vouched for; a deadline and an NDJSON stream are optional. */
+ * validator vouched for; a deadline is optional. */
 static enum cs_errc probe_round(struct event_base *base, const struct cs_config *cfg,
-				const struct cs_truth *truth, struct cs_observation *obs,
-				const uint64_t *deadline_ms, struct stream *st, struct progress *pg,
-				struct cs_error *err)
+				const struct cs_truth *truth, const uint64_t *deadline_ms,
+				const struct sink *sink, struct cs_error *err)
 {
-	struct on_done od = { .st = st, .pg = pg };
 	struct cs_engine *eng = NULL;
 	struct cs_keyset *keys = NULL;
 	const size_t n = cs_report_probe_count(cfg);
@@ -117,60 +143,99 @@ static enum cs_errc probe_round(struct event_base *base, const struct cs_config 
 		rc = cs_engine_new(base, &cfg->limits, cs_clock_system(), cfg->n_resolvers, &eng,
 				   err);
 	}
-	/* name-major order: each resolver's first name goes out before anyone's second */
-	for (size_t i = 0; i < n && rc == CS_OK; i++) {
-		for (size_t r = 0; r < cfg->n_resolvers && rc == CS_OK; r++) {
-			struct cs_probe_spec spec = {
-				.resolver_index = r,
-				.address = cfg->resolvers[r].address,
-				.port = cfg->resolvers[r].port,
-				.transport = cfg->resolvers[r].transport,
-				.cd_followup = true,
-				.keys = keys,
-				.tls_auth_name = cfg->resolvers[r].tls_auth_name,
-				.tls_ca_file = cfg->resolvers[r].tls_ca_file,
-				.url = cfg->resolvers[r].url,
-			};
-			cs_report_probe_name(cfg, i, &spec.qname, &spec.qtype);
-			rc = cs_engine_add(eng, &spec, &obs[r * n + i], err);
-		}
-	}
-	if (pg != NULL) {
+	if (sink->pg != NULL) {
 		const struct cs_clock *clock = cs_clock_system();
-		*pg = (struct progress){ .total = cfg->n_resolvers,
-					 .probes_each = n,
-					 .start_ms = clock->mono_ms(clock) };
-	}
-	if (rc == CS_OK && (st != NULL || pg != NULL)) {
-		cs_engine_on_resolver_done(eng, on_resolver_done, &od);
+		*sink->pg = (struct progress){ .total = cfg->n_resolvers,
+					       .probes_each = n,
+					       .start_ms = clock->mono_ms(clock) };
 	}
 	if (rc == CS_OK && deadline_ms != NULL) {
 		cs_engine_set_deadline(eng, *deadline_ms);
 	}
+	/* name-major order within the window: each resolver's first name goes out before
+	 * anyone's second */
+	struct round rd = { .cfg = cfg, .keys = keys, .sink = sink };
+	const struct cs_engine_source src = {
+		.n_resolvers = cfg->n_resolvers,
+		.probes_of = round_probes_of,
+		.spec = round_spec,
+		.probe_done = round_probe_done,
+		.done = round_done,
+		.arg = &rd,
+	};
 	if (rc == CS_OK) {
-		rc = cs_engine_run(eng, err);
+		rc = cs_engine_run_source(eng, &src, err);
+	}
+	if (eng != NULL) {
+		struct cs_engine_stats es;
+		cs_engine_get_stats(eng, &es);
+		cs_log(CS_LOG_INFO, CS_LOG_PROBE,
+		       "%zu queries sent, %zu late replies taken, %zu stray datagrams, %zu sends "
+		       "deferred; at most %zu resolvers in the window and %zu queries in flight "
+		       "(receive buffers hold %zu)",
+		       es.queries_sent, es.replies_late, es.datagrams_stray, es.send_deferred,
+		       es.peak_window, es.peak_in_flight, es.udp_in_flight_cap);
 	}
 	cs_engine_free(eng);
 	cs_keyset_free(keys);
-	if (rc == CS_OK && st != NULL && st->rc != CS_OK) {
-		*err = st->err;
-		rc = st->rc;
-	}
 	return rc;
+}
+
+/* cli_probe_all: every observation into the caller's array, resolver-major. */
+struct obs_array {
+	struct cs_observation *obs;
+	size_t n;
+};
+
+static void array_probe_done(void *arg, size_t r, size_t k, const struct cs_observation *obs)
+{
+	struct obs_array *a = arg;
+	a->obs[r * a->n + k] = *obs;
 }
 
 enum cs_errc cli_probe_all(struct event_base *base, const struct cs_config *cfg,
 			   const struct cs_truth *truth, struct cs_observation *obs,
 			   struct cs_error *err)
 {
-	return probe_round(base, cfg, truth, obs, NULL, NULL, NULL, err);
+	struct obs_array a = { .obs = obs, .n = cs_report_probe_count(cfg) };
+	const struct sink sink = { .probe_done = array_probe_done, .arg = &a };
+	return probe_round(base, cfg, truth, NULL, &sink, err);
 }
 
-/* truth, the observations and the report of one probe round; st (may be NULL) streams, pg
- * (may be NULL) shows progress. */
-static enum cs_errc probe_report(struct event_base *base, const struct cs_config *cfg,
-				 const uint64_t *deadline_ms, struct stream *st,
-				 struct progress *pg, struct cs_truth **truth,
+static void judging_probe_done(void *arg, size_t r, size_t k, const struct cs_observation *obs)
+{
+	struct judging *jg = arg;
+	struct cs_resolver_report *rr = &jg->rep->resolvers[r];
+	if (jg->rc != CS_OK) {
+		return;
+	}
+	if (rr->findings == NULL) {
+		jg->rc = cs_judge_begin(&jg->judge, r, rr, &jg->err);
+		if (jg->rc != CS_OK) {
+			return;
+		}
+	}
+	cs_judge_probe(&jg->judge, rr, k, obs);
+}
+
+static void judging_done(void *arg, size_t r)
+{
+	struct judging *jg = arg;
+	struct cs_resolver_report *rr = &jg->rep->resolvers[r];
+	if (jg->rc != CS_OK) {
+		return;
+	}
+	cs_judge_end(rr);
+	if (jg->fp != NULL && !(quiet_here(jg->args) && rr->status == CS_STATUS_HEALTHY)) {
+		jg->rc = cs_report_write_ndjson_resolver(rr, jg->fp, &jg->err);
+	}
+}
+
+/* truth and the report of one probe round, judged as resolvers finish; ndjson (may be
+ * NULL) streams each resolver's line, pg (may be NULL) shows progress. */
+static enum cs_errc probe_report(struct event_base *base, const struct cli_args *args,
+				 const struct cs_config *cfg, const uint64_t *deadline_ms,
+				 FILE *ndjson, struct progress *pg, struct cs_truth **truth,
 				 struct cs_report **out, struct cs_error *err)
 {
 	const struct cs_clock *clock = cs_clock_system();
@@ -182,29 +247,49 @@ static enum cs_errc probe_report(struct event_base *base, const struct cs_config
 	if (rc != CS_OK) {
 		return rc;
 	}
-	const size_t n = cs_report_probe_count(cfg);
-	struct cs_observation *obs = cs_calloc(cfg->n_resolvers * n, sizeof(*obs));
-	if (obs == NULL) {
-		return cs_error_set(err, CS_ENOMEM, "out of memory for %zu observations",
-				    cfg->n_resolvers * n);
+	struct judging *jg = cs_calloc(1, sizeof(*jg));
+	if (jg == NULL) {
+		return cs_error_set(err, CS_ENOMEM, "out of memory for the report");
 	}
-	if (st != NULL) {
-		st->truth = *truth;
-		st->obs = obs;
-	}
-	cs_log(CS_LOG_INFO, CS_LOG_PROBE, "probing %zu resolvers × %zu names", cfg->n_resolvers, n);
-	rc = probe_round(base, cfg, *truth, obs, deadline_ms, st, pg, err);
+	jg->args = args;
+	jg->fp = ndjson;
+	cs_judge_init(&jg->judge, cfg, *truth);
+	rc = cs_report_new(cfg, *truth, clock->wall_s(clock), &jg->rep, err);
 	if (rc == CS_OK) {
-		rc = cs_report_build(cfg, *truth, obs, clock->wall_s(clock), out, err);
+		cs_log(CS_LOG_INFO, CS_LOG_PROBE, "probing %zu resolvers × %zu names",
+		       cfg->n_resolvers, cs_report_probe_count(cfg));
+		const struct sink sink = {
+			.probe_done = judging_probe_done, .done = judging_done, .arg = jg, .pg = pg
+		};
+		rc = probe_round(base, cfg, *truth, deadline_ms, &sink, err);
+		jg->rep->n_resolvers = cfg->n_resolvers;
 	}
-	cs_free(obs);
+	if (rc == CS_OK && jg->rc != CS_OK) {
+		*err = jg->err;
+		rc = jg->rc;
+	}
+	/* every resolver was judged (the engine reports even those a deadline cut short) */
+	for (size_t i = 0; rc == CS_OK && i < cfg->n_resolvers; i++) {
+		if (jg->rep->resolvers[i].findings == NULL) {
+			rc = cs_error_set(err, CS_EIO, "internal: resolver %s was not probed",
+					  cfg->resolvers[i].id);
+		}
+	}
+	if (rc == CS_OK) {
+		cs_report_summarize(jg->rep);
+		*out = jg->rep;
+	} else {
+		cs_report_free(jg->rep);
+	}
+	cs_free(jg);
 	return rc;
 }
 
 enum cs_errc cli_probe(struct event_base *base, const struct cs_config *cfg,
 		       struct cs_truth **truth, struct cs_report **out, struct cs_error *err)
 {
-	return probe_report(base, cfg, NULL, NULL, NULL, truth, out, err);
+	static const struct cli_args no_args;
+	return probe_report(base, &no_args, cfg, NULL, NULL, NULL, truth, out, err);
 }
 
 /* The last run's state, or NULL for a fresh start; only running out of memory fails. */
@@ -325,7 +410,6 @@ int cmd_probe_run(const struct cli_args *args)
 	struct cs_change *changes = NULL;
 	size_t n_changes = 0;
 	struct cli_out out = { 0 };
-	struct stream st = { 0 };
 	struct progress progress = { 0 };
 	const bool streaming = args->format == CLI_FORMAT_NDJSON && !args->changes;
 	/* a progress line only for a person watching: stderr a terminal, not -q */
@@ -351,9 +435,8 @@ int cmd_probe_run(const struct cli_args *args)
 	if (cli_out_open(&out, args->output, "-o", &err) != CS_OK) {
 		goto out;
 	}
-	st = (struct stream){ .args = args, .cfg = cfg, .fp = out.fp, .rc = CS_OK };
-	if (probe_report(base, cfg, args->has_deadline ? &deadline_ms : NULL,
-			 streaming ? &st : NULL, show_progress ? &progress : NULL, &truth, &rep,
+	if (probe_report(base, args, cfg, args->has_deadline ? &deadline_ms : NULL,
+			 streaming ? out.fp : NULL, show_progress ? &progress : NULL, &truth, &rep,
 			 &err) != CS_OK) {
 		goto out;
 	}

@@ -4,10 +4,21 @@
  *
  *   queued ──► phase MAIN (CD=0) ──► [SERVFAIL and cd_followup] ──► phase CD (CD=1) ──► done
  *
- * A phase sends attempts (fresh socket, fresh ID each) until an acceptable reply arrives or
- * its deadline, timeout × (retries + 1) after the phase began, passes. A truncated UDP reply
- * moves the same attempt to TCP within that deadline. Replies that are not ours (wrong ID,
- * wrong question, wrong source) are ignored and remembered for the detail.
+ * A phase sends attempts (fresh ID each) until an acceptable reply arrives or its deadline,
+ * timeout × (retries + 1) after the phase began, passes. A truncated UDP reply moves the same
+ * attempt to TCP within that deadline. Replies that are not ours (wrong ID, wrong question)
+ * are ignored and remembered for the detail.
+ *
+ * UDP queries go out on a few shared sockets per address family (sockets, not queries, are
+ * what the kernel and the event loop pay for). A datagram is matched to its probe by the
+ * socket it arrived on, its source address and port, and its ID; a datagram from a resolver
+ * we asked that matches no ID is shown to that resolver's probes on that socket, which note
+ * it as ignored. ICMP errors come from the sockets' error queues (IP_RECVERR) with the query
+ * they answer, and end that query as unreachable. TCP, TLS and HTTPS queries get a
+ * connection each.
+ *
+ * Resolvers are admitted into a window (limits.concurrency) as the source is read, and their
+ * memory is freed when their last probe ends; see engine.h for what holds a place.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -28,22 +39,22 @@
 #include "transport.h"
 #include "wire.h"
 
+/* Shared UDP sockets per address family: each has its own random source port. */
+#define UDP_SOCKETS   8
+#define UDP_BUF_BYTES (4 * 1024 * 1024)
+/* What one small reply costs in a receive buffer (skb truesize, measured on loopback). */
+#define UDP_REPLY_COST 1280
+#define RX_SLOTS       32
+#define RX_SLOT_SIZE   4096
+/* Datagrams read in one go before the loop gets to run timers and other sockets. */
+#define RX_BURST 1024
+/* A send refused by a full socket buffer is tried again after this long. */
+#define SEND_RETRY_MS 2
+#define MAX_ATTEMPTS  (CS_MAX_RETRIES + 2u) /* retries, plus one TCP fallback */
+
 enum phase {
 	PHASE_MAIN = 0,
 	PHASE_CD,
-};
-
-struct probe;
-
-/* Per-resolver queue and rate state. */
-struct rstate {
-	struct probe *head;
-	struct probe *tail;
-	size_t remaining; /* queued + in flight */
-	double tokens;
-	uint64_t refill_ms;
-	bool in_ring;
-	struct rstate *ring_next;
 };
 
 enum tcp_state {
@@ -53,57 +64,117 @@ enum tcp_state {
 	TCP_READING
 };
 
-struct tls_ctx_slot {
-	char *ca_file; /* NULL = the system's CAs */
-	struct cs_tls_ctx *ctx;
-};
-
 enum pstate {
 	PSTATE_QUEUED = 0,
 	PSTATE_RUNNING,
 	PSTATE_DONE,
 };
 
+struct tls_ctx_slot {
+	char *ca_file; /* NULL = the system's CAs */
+	struct cs_tls_ctx *ctx;
+};
+
+struct usock {
+	int fd;
+	struct event *ev;
+};
+
+/* The shared UDP sockets of one address family, opened at first use. */
+struct ufamily {
+	bool open;
+	unsigned n; /* opened */
+	unsigned next;
+	struct usock s[UDP_SOCKETS];
+};
+
+struct rstate;
+
 struct probe {
 	struct cs_engine *eng;
-	struct probe *next;
+	struct rstate *r;
+	struct probe *next;          /* in the resolver's queue */
+	struct probe *rnext, *rprev; /* in the resolver's running list */
+	size_t k;                    /* index among the resolver's probes */
 	enum pstate state;
-	size_t resolver_index;
-	struct cs_sockaddr to;
-	char address[64];
-	enum cs_transport transport;
-	bool cd_followup;
-	const struct cs_keyset *keys;
-	struct cs_observation *obs;
-	struct cs_reply_facts *cur;
-
-	struct cs_query q;
 	enum phase phase;
+	const char *qname; /* borrowed from the source's spec */
+	uint16_t qtype;
+	uint16_t qclass;
+	uint16_t id;
+	bool rd;
+	bool cd_followup;
+	bool tcp;          /* this attempt is a stream (TCP, TLS or HTTPS) */
+	bool fresh;        /* holds an in-flight place: a query out, not yet overdue */
+	bool send_pending; /* the socket buffer was full: the timer sends again */
+	const struct cs_keyset *keys;
+	/* the observation, made when the first phase ends (NULL before) */
+	struct cs_observation *obs;
+	/* where it goes when it ends: the caller's storage (cs_engine_add), or NULL */
+	struct cs_observation *caller_obs;
+
 	uint8_t *wire;
 	size_t wire_len;
-	int fd;
-	bool tcp;
-	struct event *ev_io;
+	int sock; /* the shared socket of the UDP query out, or -1 */
+	/* IDs of this phase's UDP attempts and their sockets: a late reply to an earlier one is
+	 * still the answer to our question */
+	uint16_t ids[MAX_ATTEMPTS];
+	uint8_t socks[MAX_ATTEMPTS];
+	unsigned n_ids;
 	struct event *ev_timer;
 	uint64_t phase_start_ms;
 	uint64_t deadline_ms;
+	uint64_t attempt_end_ms;
 	unsigned attempts;
 	unsigned ignored;
-	char last_ignored[CS_DETAIL_MAX];
+	char *last_ignored;
 
 	/* TCP (and TLS on it): 2-byte length prefix (RFC 1035 §4.2.2, RFC 7858 §3.3) */
+	int fd;
+	struct event *ev_io;
 	enum tcp_state tcp_state;
-	const char *tls_auth_name; /* borrowed; NULL = verify the address */
-	const char *tls_ca_file;   /* borrowed; NULL = the system's CAs */
 	bool tls_wanted;
 	struct cs_tls *tls;
-	const char *url; /* borrowed: DNS over HTTPS */
 	struct cs_doh_req *doh_req;
 	size_t tcp_sent;
 	uint8_t tcp_len[2];
 	size_t tcp_have;
 	size_t tcp_need;
 	uint8_t *tcp_buf;
+};
+
+/* One admitted resolver: its probes, queue and rate state. */
+struct rstate {
+	struct cs_engine *eng;
+	size_t index;
+	struct cs_sockaddr to;
+	char address[64];
+	enum cs_transport transport;
+	const char *tls_auth_name; /* borrowed; NULL = verify the address */
+	const char *tls_ca_file;   /* borrowed; NULL = the system's CAs */
+	const char *url;           /* borrowed: DNS over HTTPS */
+	size_t n_probes;
+	struct probe *probes;
+	struct probe *head, *tail; /* queued */
+	struct probe *running;     /* sent, not ended */
+	size_t remaining;          /* queued + running */
+	size_t fresh;              /* running with a place in flight */
+	bool in_window;
+	bool in_ring;
+	double tokens;
+	uint64_t refill_ms;
+	struct rstate *ring_next;
+	struct rstate *hnext;         /* address table chain */
+	struct rstate *onext, *oprev; /* open resolvers */
+	struct rstate *reap_next;
+};
+
+/* What cs_engine_add queued, for the run. */
+struct added {
+	struct cs_probe_spec spec; /* address and qname point at the copies below */
+	char *address;
+	char *qname;
+	struct cs_observation *obs;
 };
 
 struct cs_engine {
@@ -113,46 +184,151 @@ struct cs_engine {
 	struct cs_doh *doh; /* made at the first DNS-over-HTTPS probe */
 	const struct cs_clock *clock;
 	struct cs_probe_limits limits;
+	uint32_t slot_hold_ms;
+	const struct timeval *tv_timeout; /* libevent common timeouts: O(1) queues */
+	const struct timeval *tv_hold;
 	size_t n_resolvers;
-	struct rstate *rs;
+
+	/* the source and how far it has been read */
+	struct cs_engine_source src;
+	bool have_src;
+	size_t next_admit;
+	size_t window;    /* resolvers holding a place */
+	size_t in_flight; /* queries holding a place */
+	size_t in_flight_cap;
+	struct rstate *open; /* admitted, not done */
+	size_t n_open;
+	struct rstate *reap;
+	struct rstate **table; /* open resolvers by address and port */
+	size_t table_mask;
 	struct rstate *ring;      /* resolvers with queued probes, round robin: the head */
 	struct rstate *ring_tail; /* the one before the head: O(1) insert, rotate, remove */
-	struct probe **all;
-	size_t n_all;
-	size_t cap_all;
-	size_t in_flight;
-	size_t remaining;
+	size_t n_ring;
+
+	/* rates */
 	double tokens;
 	uint64_t refill_ms;
-	struct event *ev_dispatch;
-	bool dispatch_armed;
-	bool in_dispatch;
-	uint8_t rxbuf[CS_MAX_REPLY + 1];
+	uint64_t send_blocked_until_ms;
+
+	struct ufamily ufam[2]; /* AF_INET, AF_INET6 */
+	uint8_t rx[RX_SLOTS][RX_SLOT_SIZE];
+	struct cs_dgram dgrams[RX_SLOTS];
+
+	struct event *ev_now;   /* dispatch soon (event_active) */
+	struct event *ev_later; /* dispatch after a wait for tokens */
+	bool now_armed;
+	bool later_armed;
+
+	/* cs_engine_add */
+	struct added *added;
+	size_t n_added;
+	size_t cap_added;
+	size_t *added_start; /* per resolver index: first in the sorted added[] */
+	size_t *added_count;
 	cs_engine_resolver_done_fn *done_fn;
 	void *done_arg;
+
 	bool has_deadline;
 	uint64_t run_deadline_ms; /* on eng->clock; probes still open then end as timeouts */
 	struct event *ev_deadline;
 	bool cancelled;
+	enum cs_errc fail_rc;
+	struct cs_error fail_err;
+	struct cs_engine_stats stats;
 };
 
-static void dispatch(struct cs_engine *eng);
+static void schedule_dispatch(struct cs_engine *eng);
 static void start_attempt(struct probe *p);
+static void start_phase(struct probe *p, enum phase phase);
+static void start_tcp(struct probe *p);
 
 static uint64_t now_ms(const struct cs_engine *eng)
 {
 	return eng->clock->mono_ms(eng->clock);
 }
 
-static void arm_timer(struct event *ev, uint64_t ms)
+static void arm_timer(struct cs_engine *eng, struct event *ev, uint64_t ms)
 {
+	if (ms == eng->limits.timeout_ms && eng->tv_timeout != NULL) {
+		event_add(ev, eng->tv_timeout);
+		return;
+	}
+	if (ms == eng->slot_hold_ms && eng->tv_hold != NULL) {
+		event_add(ev, eng->tv_hold);
+		return;
+	}
 	struct timeval tv = { .tv_sec = (time_t)(ms / 1000u),
 			      .tv_usec = (suseconds_t)((ms % 1000u) * 1000u) };
 	event_add(ev, &tv);
 }
 
+static void fail_run(struct cs_engine *eng, enum cs_errc rc, const char *what)
+{
+	if (eng->fail_rc == CS_OK) {
+		eng->fail_rc = cs_error_set(&eng->fail_err, rc, "%s", what);
+	}
+}
+
+/* ---- places in flight and in the window ---- */
+
+static void release_window(struct rstate *r)
+{
+	if (r->in_window && r->head == NULL && r->fresh == 0) {
+		r->in_window = false;
+		r->eng->window--;
+		schedule_dispatch(r->eng);
+	}
+}
+
+static void set_fresh(struct probe *p)
+{
+	if (!p->fresh) {
+		p->fresh = true;
+		p->r->fresh++;
+		p->eng->in_flight++;
+		if (p->eng->in_flight > p->eng->stats.peak_in_flight) {
+			p->eng->stats.peak_in_flight = p->eng->in_flight;
+		}
+	}
+}
+
+static void unfresh(struct probe *p)
+{
+	if (p->fresh) {
+		p->fresh = false;
+		p->r->fresh--;
+		p->eng->in_flight--;
+		schedule_dispatch(p->eng);
+		release_window(p->r);
+	}
+}
+
+/* ---- the address table: which open resolvers a datagram may come from ---- */
+
+static struct rstate **table_slot(struct cs_engine *eng, const struct cs_sockaddr *a)
+{
+	return &eng->table[cs_tp_hash(a) & eng->table_mask];
+}
+
+static void table_remove(struct rstate *r)
+{
+	struct rstate **pp = table_slot(r->eng, &r->to);
+	while (*pp != NULL && *pp != r) {
+		pp = &(*pp)->hnext;
+	}
+	if (*pp == r) {
+		*pp = r->hnext;
+	}
+	r->hnext = NULL;
+}
+
+/* ---- ending probes and resolvers ---- */
+
 static void close_attempt(struct probe *p)
 {
+	unfresh(p);
+	p->sock = -1;
+	p->send_pending = false;
 	if (p->ev_io != NULL) {
 		event_free(p->ev_io);
 		p->ev_io = NULL;
@@ -174,10 +350,35 @@ static void close_attempt(struct probe *p)
 	p->tcp_sent = 0;
 }
 
-/* Release a probe's resources and account for its end; true if others remain. */
-static bool probe_finish(struct probe *p)
+static void resolver_done(struct rstate *r)
 {
-	struct cs_engine *eng = p->eng;
+	struct cs_engine *eng = r->eng;
+	table_remove(r);
+	if (r->oprev != NULL) {
+		r->oprev->onext = r->onext;
+	} else {
+		eng->open = r->onext;
+	}
+	if (r->onext != NULL) {
+		r->onext->oprev = r->oprev;
+	}
+	eng->n_open--;
+	if (r->in_window) {
+		r->in_window = false;
+		eng->window--;
+	}
+	if (eng->src.done != NULL) {
+		eng->src.done(eng->src.arg, r->index);
+	}
+	/* freed at the next dispatch: callers up the stack may still hold its probes */
+	r->reap_next = eng->reap;
+	eng->reap = r;
+	schedule_dispatch(eng);
+}
+
+/* A probe's sockets, events and query: what it holds while it can still send. */
+static void release_io(struct probe *p)
+{
 	close_attempt(p);
 	if (p->ev_timer != NULL) {
 		event_free(p->ev_timer);
@@ -185,51 +386,118 @@ static bool probe_finish(struct probe *p)
 	}
 	cs_free(p->wire);
 	p->wire = NULL;
-	if (p->state == PSTATE_RUNNING) {
-		eng->in_flight--;
-	}
-	p->state = PSTATE_DONE;
-	eng->remaining--;
-	struct rstate *r = &eng->rs[p->resolver_index];
-	r->remaining--;
-	if (r->remaining == 0 && eng->done_fn != NULL) {
-		eng->done_fn(eng->done_arg, p->resolver_index);
-	}
-	return eng->remaining > 0;
 }
 
-static void probe_done(struct probe *p)
+static void free_probe_parts(struct probe *p)
+{
+	release_io(p);
+	cs_free(p->last_ignored);
+	p->last_ignored = NULL;
+	cs_free(p->obs);
+	p->obs = NULL;
+}
+
+static void free_rstate(struct rstate *r)
+{
+	for (size_t k = 0; k < r->n_probes; k++) {
+		free_probe_parts(&r->probes[k]);
+	}
+	cs_free(r->probes);
+	cs_free(r);
+}
+
+static void reap(struct cs_engine *eng)
+{
+	while (eng->reap != NULL) {
+		struct rstate *r = eng->reap;
+		eng->reap = r->reap_next;
+		free_rstate(r);
+	}
+}
+
+/* The observation a phase's outcome goes into, made at the first end. NULL: out of memory
+ * (the run fails; the probe still ends). */
+static struct cs_observation *obs_of(struct probe *p)
+{
+	if (p->obs == NULL) {
+		p->obs = cs_calloc(1, sizeof(*p->obs));
+		if (p->obs == NULL) {
+			fail_run(p->eng, CS_ENOMEM, "out of memory for an observation");
+		}
+	}
+	return p->obs;
+}
+
+static struct cs_reply_facts *cur_facts(struct probe *p)
+{
+	struct cs_observation *o = obs_of(p);
+	if (o == NULL) {
+		return NULL;
+	}
+	return p->phase == PHASE_CD ? &o->cd : &o->main;
+}
+
+static void running_remove(struct probe *p)
+{
+	struct rstate *r = p->r;
+	if (p->rprev != NULL) {
+		p->rprev->rnext = p->rnext;
+	} else if (r->running == p) {
+		r->running = p->rnext;
+	}
+	if (p->rnext != NULL) {
+		p->rnext->rprev = p->rprev;
+	}
+	p->rnext = NULL;
+	p->rprev = NULL;
+}
+
+/* Release a probe's resources, hand its observation over and account for its end. */
+static void probe_finish(struct probe *p)
 {
 	struct cs_engine *eng = p->eng;
-	if (!probe_finish(p) || eng->cancelled) {
-		return;
+	struct rstate *r = p->r;
+	release_io(p);
+	if (p->state == PSTATE_RUNNING) {
+		running_remove(p);
 	}
-	/* A probe that fails at once ends inside dispatch(): the running loop picks up the
-	 * free slot, so no recursion (10 000 dead resolvers must not mean 10 000 frames). */
-	if (!eng->in_dispatch) {
-		dispatch(eng);
+	p->state = PSTATE_DONE;
+	struct cs_observation *o = obs_of(p);
+	if (o != NULL && eng->src.probe_done != NULL) {
+		eng->src.probe_done(eng->src.arg, r->index, p->k, o);
 	}
+	free_probe_parts(p);
+	r->remaining--;
+	if (r->remaining == 0) {
+		resolver_done(r);
+	} else {
+		release_window(r);
+	}
+	schedule_dispatch(eng);
 }
 
-static void start_phase(struct probe *p, enum phase phase);
-
-/* A phase has its outcome in p->cur: record timing and move on. */
+/* A phase has its outcome in its facts: record timing and move on. */
 static void end_phase(struct probe *p)
 {
 	uint64_t now = now_ms(p->eng);
-	p->cur->attempts = p->attempts;
-	p->cur->rtt_ms = (uint32_t)(now - p->phase_start_ms);
-	p->cur->via_tcp = p->tcp;
+	struct cs_reply_facts *f = cur_facts(p);
+	if (f != NULL) {
+		f->attempts = p->attempts;
+		f->rtt_ms = (uint32_t)(now - p->phase_start_ms);
+		f->via_tcp = p->tcp;
+	}
 	close_attempt(p);
-	cs_log(CS_LOG_DEBUG, CS_LOG_PROBE, "%s: %s/%u cd=%d: outcome %d rcode %u in %u ms",
-	       p->address, p->q.qname, (unsigned)p->q.qtype, (int)p->q.cd, (int)p->cur->outcome,
-	       (unsigned)p->cur->rcode, (unsigned)p->cur->rtt_ms);
-	if (p->phase == PHASE_MAIN && p->cd_followup && p->cur->outcome == CS_OUTCOME_ANSWER &&
-	    p->cur->rcode == CS_RCODE_SERVFAIL) {
+	if (f != NULL) {
+		cs_log(CS_LOG_DEBUG, CS_LOG_PROBE, "%s: %s/%u cd=%d: outcome %d rcode %u in %u ms",
+		       p->r->address, p->qname, (unsigned)p->qtype, (int)(p->phase == PHASE_CD),
+		       (int)f->outcome, (unsigned)f->rcode, (unsigned)f->rtt_ms);
+	}
+	if (f != NULL && p->phase == PHASE_MAIN && p->cd_followup &&
+	    f->outcome == CS_OUTCOME_ANSWER && f->rcode == CS_RCODE_SERVFAIL) {
 		start_phase(p, PHASE_CD);
 		return;
 	}
-	probe_done(p);
+	probe_finish(p);
 }
 
 static void fail_phase(struct probe *p, enum cs_outcome outcome, const char *fmt, ...)
@@ -237,14 +505,17 @@ static void fail_phase(struct probe *p, enum cs_outcome outcome, const char *fmt
 
 static void fail_phase(struct probe *p, enum cs_outcome outcome, const char *fmt, ...)
 {
-	memset(p->cur, 0, sizeof(*p->cur));
-	p->cur->outcome = outcome;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(p->cur->detail, sizeof(p->cur->detail), fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		p->cur->detail[0] = '\0';
+	struct cs_reply_facts *f = cur_facts(p);
+	if (f != NULL) {
+		memset(f, 0, sizeof(*f));
+		f->outcome = outcome;
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			f->detail[0] = '\0';
+		}
 	}
 	end_phase(p);
 }
@@ -252,20 +523,43 @@ static void fail_phase(struct probe *p, enum cs_outcome outcome, const char *fmt
 static void note_ignored(struct probe *p, const char *why)
 {
 	p->ignored++;
-	(void)cs_strlcpy(p->last_ignored, why, sizeof(p->last_ignored));
-	cs_log(CS_LOG_DEBUG, CS_LOG_WIRE, "%s: %s/%u: ignored a reply: %s", p->address, p->q.qname,
-	       (unsigned)p->q.qtype, why);
+	if (p->last_ignored == NULL) {
+		p->last_ignored = cs_malloc(CS_DETAIL_MAX);
+	}
+	if (p->last_ignored != NULL) {
+		(void)cs_strlcpy(p->last_ignored, why, CS_DETAIL_MAX);
+	}
+	cs_log(CS_LOG_DEBUG, CS_LOG_WIRE, "%s: %s/%u: ignored a reply: %s", p->r->address, p->qname,
+	       (unsigned)p->qtype, why);
 }
 
-static void start_tcp(struct probe *p);
+static const char *last_ignored(const struct probe *p)
+{
+	return p->last_ignored != NULL ? p->last_ignored : "";
+}
 
-/* A candidate reply: judge it, and end the phase, fall back to TCP, or keep waiting.
- * Returns true only when the probe keeps waiting on the same socket. */
-static bool on_reply(struct probe *p, const uint8_t *buf, size_t len)
+static void query_of(const struct probe *p, uint16_t id, struct cs_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	(void)cs_strlcpy(q->qname, p->qname, sizeof(q->qname));
+	q->qtype = p->qtype;
+	q->qclass = p->qclass;
+	q->id = id;
+	q->rd = p->rd;
+	q->cd = p->phase == PHASE_CD;
+	q->edns_do = true;
+	q->nsid = true;
+}
+
+/* A candidate reply (to query ID id): judge it, and end the phase, fall back to TCP, or keep
+ * waiting. Returns true only when the probe keeps waiting. */
+static bool on_reply(struct probe *p, uint16_t id, const uint8_t *buf, size_t len)
 {
 	char why[CS_DETAIL_MAX];
 	struct cs_reply_facts facts;
-	enum cs_wire_verdict v = cs_wire_read_reply(&p->q, buf, len, &facts, why, sizeof(why));
+	struct cs_query q;
+	query_of(p, id, &q);
+	enum cs_wire_verdict v = cs_wire_read_reply(&q, buf, len, &facts, why, sizeof(why));
 	switch (v) {
 	case CS_WIRE_IGNORE:
 		if (p->tcp) {
@@ -290,51 +584,210 @@ static bool on_reply(struct probe *p, const uint8_t *buf, size_t len)
 	/* RFC 4035 §5.3: data no validator vouched for (no AD, or asked with CD=1) is checked
 	 * against the zone keys truth validated; bogus_data is decided from this later */
 	if (p->keys != NULL && facts.has_data && !facts.ad) {
-		cs_dnssec_check(p->keys, facts.cname_target[0] ? facts.cname_target : p->q.qname,
-				p->q.qtype, buf, len, p->eng->clock->wall_s(p->eng->clock),
+		cs_dnssec_check(p->keys, facts.cname_target[0] ? facts.cname_target : p->qname,
+				p->qtype, buf, len, p->eng->clock->wall_s(p->eng->clock),
 				&facts.sig);
 	}
-	*p->cur = facts;
-	if (p->ignored > 0) {
-		(void)cs_snprintf(p->cur->detail, sizeof(p->cur->detail),
-				  "%u stray replies ignored (last: %s)", p->ignored,
-				  p->last_ignored);
+	struct cs_reply_facts *f = cur_facts(p);
+	if (f != NULL) {
+		*f = facts;
+		if (p->ignored > 0) {
+			(void)cs_snprintf(f->detail, sizeof(f->detail),
+					  "%u stray replies ignored (last: %s)", p->ignored,
+					  last_ignored(p));
+		}
 	}
 	end_phase(p);
 	return false;
 }
 
-static void on_udp(evutil_socket_t fd, short what, void *arg)
+/* ---- shared UDP sockets ---- */
+
+static void on_usock(evutil_socket_t fd, short what, void *arg);
+
+static struct ufamily *family_of(struct cs_engine *eng, const struct cs_sockaddr *to)
 {
-	struct probe *p = arg;
-	(void)what;
-	for (int i = 0; i < 64; i++) {
+	return &eng->ufam[to->ss.ss_family == AF_INET6 ? 1 : 0];
+}
+
+/* Open a family's sockets at first use; false (and *e) when none could be opened. */
+static bool ufamily_open(struct cs_engine *eng, struct ufamily *uf, int family, int *e)
+{
+	if (uf->open) {
+		return true;
+	}
+	long rcvbuf_total = 0;
+	for (size_t i = 0; i < UDP_SOCKETS; i++) {
+		int got = 0;
+		uf->s[i].fd = -1;
+		if (cs_tp_udp_shared(family, UDP_BUF_BYTES, &uf->s[i].fd, &got, e) != CS_TP_OK) {
+			break;
+		}
+		uf->s[i].ev =
+			event_new(eng->base, uf->s[i].fd, EV_READ | EV_PERSIST, on_usock, eng);
+		if (uf->s[i].ev == NULL) {
+			*e = ENOMEM;
+			cs_tp_close(uf->s[i].fd);
+			uf->s[i].fd = -1;
+			break;
+		}
+		event_add(uf->s[i].ev, NULL);
+		rcvbuf_total += got;
+	}
+	if (uf->s[0].fd < 0) {
+		return false;
+	}
+	uf->n = 0;
+	while (uf->n < UDP_SOCKETS && uf->s[uf->n].fd >= 0) {
+		uf->n++;
+	}
+	uf->open = true;
+	/* pace to what the receive buffers hold: the replies to every query in flight must fit
+	 * if they all arrive before the loop reads them */
+	size_t cap = (size_t)(rcvbuf_total / UDP_REPLY_COST);
+	eng->in_flight_cap = cap < 64 ? 64 : cap;
+	eng->stats.udp_in_flight_cap = eng->in_flight_cap;
+	cs_log(CS_LOG_DEBUG, CS_LOG_PROBE,
+	       "%u UDP sockets for family %d, %ld bytes of receive "
+	       "buffer: at most %zu queries in flight",
+	       uf->n, family, rcvbuf_total, eng->in_flight_cap);
+	return true;
+}
+
+static int usock_index(const struct cs_engine *eng, int fd, int *family)
+{
+	for (int f = 0; f < 2; f++) {
+		for (unsigned i = 0; eng->ufam[f].open && i < eng->ufam[f].n; i++) {
+			if (eng->ufam[f].s[i].fd == fd) {
+				*family = f;
+				return (int)i;
+			}
+		}
+	}
+	return -1;
+}
+
+static bool attempt_id(const struct probe *p, uint16_t id, int sock)
+{
+	for (unsigned i = 0; i < p->n_ids; i++) {
+		if (p->ids[i] == id && p->socks[i] == (uint8_t)sock) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A datagram (or ICMP error for the query it quotes) from `from` on shared socket sock. */
+static void on_datagram(struct cs_engine *eng, int family, int sock, const struct cs_sockaddr *from,
+			const uint8_t *buf, size_t len, bool truncated, int icmp_errno)
+{
+	uint16_t id = len >= 2 ? (uint16_t)(buf[0] << 8 | buf[1]) : 0;
+	bool known = false;
+	for (struct rstate *r = *table_slot(eng, from), *rn = NULL; r != NULL; r = rn) {
+		rn = r->hnext;
+		if (!cs_tp_same(from, &r->to) || family_of(eng, &r->to) != &eng->ufam[family]) {
+			continue;
+		}
+		known = true;
+		for (struct probe *p = r->running; len >= 2 && p != NULL; p = p->rnext) {
+			if (!p->tcp && attempt_id(p, id, sock)) {
+				if (p->sock < 0 || id != p->id) {
+					eng->stats.replies_late++;
+				}
+				if (icmp_errno != 0) {
+					fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s",
+						   strerror(icmp_errno));
+				} else if (truncated) {
+					note_ignored(p, "oversized datagram");
+				} else {
+					(void)on_reply(p, id, buf, len);
+				}
+				return;
+			}
+		}
+		if (icmp_errno != 0) {
+			continue; /* an error for a query that has ended */
+		}
+		/* ours to judge, but no ID of ours: every query out on this socket notes it */
+		struct probe *p = r->running;
+		while (p != NULL) {
+			struct probe *pn = p->rnext;
+			if (!p->tcp && p->sock == sock) {
+				if (truncated) {
+					note_ignored(p, "oversized datagram");
+				} else {
+					(void)on_reply(p, p->id, buf, len);
+				}
+			}
+			p = pn;
+		}
+	}
+	if (!known) {
+		eng->stats.datagrams_stray++;
+	}
+}
+
+static void usock_drain(struct cs_engine *eng, int family, int sock)
+{
+	const int fd = eng->ufam[family].s[sock].fd;
+	for (;;) {
 		size_t got = 0;
-		bool from_ok = false;
+		int icmp = 0;
 		int e = 0;
-		enum cs_tp_rc rc = cs_tp_udp_recv((int)fd, &p->to, p->eng->rxbuf,
-						  sizeof(p->eng->rxbuf), &got, &from_ok, &e);
+		struct cs_sockaddr to;
+		if (cs_tp_recv_icmp(fd, eng->rx[0], RX_SLOT_SIZE, &got, &to, &icmp, &e) !=
+		    CS_TP_OK) {
+			break;
+		}
+		if (icmp != 0) {
+			on_datagram(eng, family, sock, &to, eng->rx[0], got, false, icmp);
+		}
+	}
+	for (size_t burst = 0; burst < RX_BURST;) {
+		size_t got = 0;
+		int e = 0;
+		for (size_t i = 0; i < RX_SLOTS; i++) {
+			eng->dgrams[i].buf = eng->rx[i];
+			eng->dgrams[i].size = RX_SLOT_SIZE;
+		}
+		enum cs_tp_rc rc = cs_tp_recv_batch(fd, eng->dgrams, RX_SLOTS, &got, &e);
 		if (rc == CS_TP_AGAIN) {
 			return;
 		}
 		if (rc == CS_TP_FAIL) {
-			/* ICMP port or host unreachable on a connected UDP socket */
-			fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", strerror(e));
-			return;
-		}
-		if (!from_ok) {
-			note_ignored(p, "reply from another address or port");
+			/* a pending ICMP error reported once (its details are in the error queue);
+			 * anything else is worth a line */
+			if (e != ECONNREFUSED && e != EHOSTUNREACH && e != ENETUNREACH &&
+			    e != EHOSTDOWN) {
+				cs_log(CS_LOG_WARNING, CS_LOG_PROBE, "UDP receive: %s",
+				       strerror(e));
+				return;
+			}
+			burst++;
 			continue;
 		}
-		if (got > CS_MAX_REPLY) {
-			note_ignored(p, "oversized datagram");
-			continue;
+		for (size_t i = 0; i < got; i++) {
+			const struct cs_dgram *d = &eng->dgrams[i];
+			on_datagram(eng, family, sock, &d->from, d->buf,
+				    d->truncated ? d->size : d->got,
+				    d->truncated || d->got > CS_MAX_REPLY, 0);
 		}
-		if (!on_reply(p, p->eng->rxbuf, got)) {
-			return; /* the socket is gone: the phase ended or moved to TCP */
-		}
+		burst += got;
 	}
 }
+
+static void on_usock(evutil_socket_t fd, short what, void *arg)
+{
+	struct cs_engine *eng = arg;
+	int family = 0;
+	(void)what;
+	int sock = usock_index(eng, (int)fd, &family);
+	if (sock >= 0) {
+		usock_drain(eng, family, sock);
+	}
+}
+
+/* ---- TCP, TLS ---- */
 
 static void on_tcp(evutil_socket_t fd, short what, void *arg);
 
@@ -357,24 +810,25 @@ static struct cs_tls_ctx *tls_ctx_for(struct probe *p, char *why, size_t why_siz
 	struct cs_engine *eng = p->eng;
 	for (size_t i = 0; i < eng->n_tls_ctx; i++) {
 		const char *have = eng->tls_ctx[i].ca_file;
-		if ((have == NULL && p->tls_ca_file == NULL) ||
-		    (have != NULL && p->tls_ca_file != NULL && strcmp(have, p->tls_ca_file) == 0)) {
+		if ((have == NULL && p->r->tls_ca_file == NULL) ||
+		    (have != NULL && p->r->tls_ca_file != NULL &&
+		     strcmp(have, p->r->tls_ca_file) == 0)) {
 			return eng->tls_ctx[i].ctx;
 		}
 	}
 	struct cs_error err = { 0 };
 	struct cs_tls_ctx *ctx = NULL;
-	if (cs_tls_ctx_new(p->tls_ca_file, &ctx, &err) != CS_OK) {
+	if (cs_tls_ctx_new(p->r->tls_ca_file, &ctx, &err) != CS_OK) {
 		(void)cs_strlcpy(why, err.msg, why_size);
 		return NULL;
 	}
 	struct tls_ctx_slot *slots =
 		cs_reallocarray(eng->tls_ctx, eng->n_tls_ctx + 1, sizeof(*slots));
-	char *ca = p->tls_ca_file != NULL ? cs_strdup(p->tls_ca_file) : NULL;
+	char *ca = p->r->tls_ca_file != NULL ? cs_strdup(p->r->tls_ca_file) : NULL;
 	if (slots != NULL) {
 		eng->tls_ctx = slots;
 	}
-	if (slots == NULL || (p->tls_ca_file != NULL && ca == NULL)) {
+	if (slots == NULL || (p->r->tls_ca_file != NULL && ca == NULL)) {
 		cs_free(ca);
 		cs_tls_ctx_free(ctx);
 		(void)cs_strlcpy(why, "out of memory for a TLS context", why_size);
@@ -432,7 +886,7 @@ static bool tls_begin(struct probe *p)
 		return false;
 	}
 	struct cs_error err = { 0 };
-	if (cs_tls_new(ctx, p->fd, p->tls_auth_name, p->address, &p->tls, &err) != CS_OK) {
+	if (cs_tls_new(ctx, p->fd, p->r->tls_auth_name, p->r->address, &p->tls, &err) != CS_OK) {
 		(void)cs_strlcpy(why, err.msg, sizeof(why));
 		fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
 		return false;
@@ -478,7 +932,7 @@ static void on_tcp(evutil_socket_t fd, short what, void *arg)
 	}
 	if (p->tcp_state == TCP_WRITING) {
 		/* length prefix and message in one buffer keeps the write simple */
-		uint8_t *out = p->eng->rxbuf;
+		uint8_t *out = p->eng->rx[0]; /* a query is far below RX_SLOT_SIZE */
 		out[0] = (uint8_t)(p->wire_len >> 8);
 		out[1] = (uint8_t)(p->wire_len & 0xff);
 		memcpy(out + 2, p->wire, p->wire_len);
@@ -547,50 +1001,13 @@ static void on_tcp(evutil_socket_t fd, short what, void *arg)
 				return;
 			}
 		} else if (p->tcp_need > 0 && p->tcp_have == p->tcp_need) {
-			(void)on_reply(p, p->tcp_buf, p->tcp_need);
+			(void)on_reply(p, p->id, p->tcp_buf, p->tcp_need);
 			return;
 		}
 	}
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct probe *p = arg;
-	(void)fd;
-	(void)what;
-	/* A reply may sit unread in the socket: with thousands of probes in flight the loop can
-	 * run this timer before the read event of the same round. Read it before giving up. */
-	if (!p->tcp && p->fd >= 0) {
-		const int fd_before = p->fd;
-		const enum phase phase_before = p->phase;
-		const unsigned attempts_before = p->attempts;
-		on_udp(p->fd, EV_READ, p);
-		if (p->fd != fd_before || p->phase != phase_before ||
-		    p->attempts != attempts_before || p->tcp) {
-			return; /* the reply ended the attempt */
-		}
-	}
-	uint64_t now = now_ms(p->eng);
-	close_attempt(p);
-	if (now + 1 >= p->deadline_ms || p->attempts > p->eng->limits.retries) {
-		memset(p->cur, 0, sizeof(*p->cur));
-		if (p->ignored > 0) {
-			p->cur->outcome = CS_OUTCOME_MALFORMED;
-			(void)cs_snprintf(
-				p->cur->detail, sizeof(p->cur->detail),
-				"no acceptable reply in %u attempts; %u ignored (last: %s)",
-				p->attempts, p->ignored, p->last_ignored);
-		} else {
-			p->cur->outcome = CS_OUTCOME_TIMEOUT;
-			(void)cs_snprintf(p->cur->detail, sizeof(p->cur->detail),
-					  "no reply in %u attempts over %u ms", p->attempts,
-					  (unsigned)(now - p->phase_start_ms));
-		}
-		end_phase(p);
-		return;
-	}
-	start_attempt(p);
-}
+/* ---- attempts and phases ---- */
 
 static uint64_t attempt_budget(const struct probe *p)
 {
@@ -600,16 +1017,91 @@ static uint64_t attempt_budget(const struct probe *p)
 	return left < t ? left : t;
 }
 
+/* Arm the attempt's timer: first at the slot hold (to give its place up), then at its end. */
+static void arm_attempt(struct probe *p)
+{
+	uint64_t budget = attempt_budget(p);
+	p->attempt_end_ms = now_ms(p->eng) + budget;
+	set_fresh(p);
+	arm_timer(p->eng, p->ev_timer,
+		  budget > p->eng->slot_hold_ms ? p->eng->slot_hold_ms : budget);
+}
+
+static void timeout_phase(struct probe *p, uint64_t now)
+{
+	struct cs_reply_facts *f = cur_facts(p);
+	if (f != NULL) {
+		memset(f, 0, sizeof(*f));
+		if (p->ignored > 0) {
+			f->outcome = CS_OUTCOME_MALFORMED;
+			(void)cs_snprintf(
+				f->detail, sizeof(f->detail),
+				"no acceptable reply in %u attempts; %u ignored (last: %s)",
+				p->attempts, p->ignored, last_ignored(p));
+		} else {
+			f->outcome = CS_OUTCOME_TIMEOUT;
+			(void)cs_snprintf(f->detail, sizeof(f->detail),
+					  "no reply in %u attempts over %u ms", p->attempts,
+					  (unsigned)(now - p->phase_start_ms));
+		}
+	}
+	end_phase(p);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe *p = arg;
+	struct cs_engine *eng = p->eng;
+	(void)fd;
+	(void)what;
+	if (p->send_pending) {
+		p->send_pending = false;
+		start_attempt(p);
+		return;
+	}
+	/* A reply may sit unread in the socket: with thousands of queries in flight the loop can
+	 * run this timer before the read event of the same round. Read it before giving up. */
+	if (!p->tcp && p->sock >= 0) {
+		const unsigned attempts_before = p->attempts;
+		const enum phase phase_before = p->phase;
+		const struct ufamily *uf = family_of(eng, &p->r->to);
+		usock_drain(eng, (int)(uf - eng->ufam), p->sock);
+		if (p->state != PSTATE_RUNNING || p->phase != phase_before ||
+		    p->attempts != attempts_before || p->tcp || p->sock < 0) {
+			return; /* the reply ended the attempt */
+		}
+	}
+	uint64_t now = now_ms(eng);
+	if (p->fresh && now + 1 < p->attempt_end_ms) {
+		/* overdue: the query keeps waiting, without holding a place in flight */
+		unfresh(p);
+		arm_timer(eng, p->ev_timer, p->attempt_end_ms - now);
+		return;
+	}
+	close_attempt(p);
+	if (now + 1 >= p->deadline_ms || p->attempts > eng->limits.retries) {
+		timeout_phase(p, now);
+		return;
+	}
+	start_attempt(p);
+}
+
 static bool new_query(struct probe *p)
 {
 	uint16_t id = 0;
 	struct cs_error err = { 0 };
 	evutil_secure_rng_get_bytes(&id, sizeof(id));
 	/* RFC 8484 §4.1: DoH queries carry ID 0, so HTTP caches can share answers */
-	p->q.id = p->transport == CS_TRANSPORT_HTTPS ? 0 : id;
-	cs_free(p->wire);
-	p->wire = NULL;
-	if (cs_wire_build(&p->q, &p->wire, &p->wire_len, &err) != CS_OK) {
+	p->id = p->r->transport == CS_TRANSPORT_HTTPS ? 0 : id;
+	if (p->wire != NULL && p->wire_len >= 2) {
+		/* the same question: only the ID changes */
+		p->wire[0] = (uint8_t)(p->id >> 8);
+		p->wire[1] = (uint8_t)(p->id & 0xff);
+		return true;
+	}
+	struct cs_query q;
+	query_of(p, p->id, &q);
+	if (cs_wire_build(&q, &p->wire, &p->wire_len, &err) != CS_OK) {
 		char why[CS_DETAIL_MAX];
 		(void)cs_strlcpy(why, err.msg, sizeof(why));
 		fail_phase(p, CS_OUTCOME_MALFORMED, "cannot build query: %s", why);
@@ -623,17 +1115,20 @@ static void start_tcp(struct probe *p)
 	int e = 0;
 	p->tcp = true;
 	p->tcp_state = TCP_CONNECTING;
-	p->tls_wanted = p->transport == CS_TRANSPORT_TLS;
+	p->tls_wanted = p->r->transport == CS_TRANSPORT_TLS;
 	if (!new_query(p)) {
 		return;
 	}
-	enum cs_tp_rc rc = cs_tp_tcp_open(&p->to, &p->fd, &e);
+	p->eng->stats.queries_sent++;
+	enum cs_tp_rc rc = cs_tp_tcp_open(&p->r->to, &p->fd, &e);
 	if (rc == CS_TP_FAIL) {
 		fail_phase(p, CS_OUTCOME_UNREACHABLE, "TCP connect: %s", strerror(e));
 		return;
 	}
 	tcp_want(p, EV_WRITE | EV_PERSIST);
-	arm_timer(p->ev_timer, attempt_budget(p));
+	if (p->ev_io != NULL) {
+		arm_attempt(p);
+	}
 }
 
 static void on_doh_done(void *arg, bool ok, const uint8_t *body, size_t len, const char *why)
@@ -643,90 +1138,150 @@ static void on_doh_done(void *arg, bool ok, const uint8_t *body, size_t len, con
 		fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
 		return;
 	}
-	(void)on_reply(p, body, len);
+	(void)on_reply(p, 0, body, len);
 }
 
 static void start_https(struct probe *p)
 {
 	struct cs_error err = { 0 };
 	char why[CS_DETAIL_MAX];
+	struct cs_engine *eng = p->eng;
 	p->tcp = true; /* a stream: no UDP read-ahead, no TC fallback */
 	if (!new_query(p)) {
 		return;
 	}
-	if (p->eng->doh == NULL && cs_doh_new(p->eng->base, &p->eng->doh, &err) != CS_OK) {
+	if (eng->doh == NULL && cs_doh_new(eng->base, &eng->doh, &err) != CS_OK) {
 		(void)cs_strlcpy(why, err.msg, sizeof(why));
 		fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
 		return;
 	}
 	uint64_t budget = attempt_budget(p);
-	if (cs_doh_start(p->eng->doh, p->url, p->address, p->tls_ca_file, p->wire, p->wire_len,
-			 (uint32_t)budget, on_doh_done, p, &p->doh_req, &err) != CS_OK) {
+	eng->stats.queries_sent++;
+	if (cs_doh_start(eng->doh, p->r->url, p->r->address, p->r->tls_ca_file, p->wire,
+			 p->wire_len, (uint32_t)budget, on_doh_done, p, &p->doh_req,
+			 &err) != CS_OK) {
 		(void)cs_strlcpy(why, err.msg, sizeof(why));
 		fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
 		return;
 	}
-	arm_timer(p->ev_timer, budget);
+	arm_attempt(p);
+}
+
+/* Send the UDP query on one of the shared sockets. */
+static void start_udp(struct probe *p)
+{
+	struct cs_engine *eng = p->eng;
+	struct rstate *r = p->r;
+	int e = 0;
+	p->tcp = false;
+	struct ufamily *uf = family_of(eng, &r->to);
+	if (!ufamily_open(eng, uf, r->to.ss.ss_family, &e)) {
+		fail_phase(p, CS_OUTCOME_UNREACHABLE, "UDP socket: %s", strerror(e));
+		return;
+	}
+	const unsigned sock = uf->next++ % uf->n;
+	/* an ID no other query of ours to this resolver on this socket has */
+	for (int tries = 0; tries < 16; tries++) {
+		if (!new_query(p)) {
+			return;
+		}
+		bool taken = false;
+		for (const struct probe *o = r->running; o != NULL && !taken; o = o->rnext) {
+			taken = o != p && !o->tcp && attempt_id(o, p->id, (int)sock);
+		}
+		if (!taken) {
+			break;
+		}
+	}
+	enum cs_tp_rc rc = cs_tp_sendto(uf->s[sock].fd, p->wire, p->wire_len, &r->to, &e);
+	if (rc == CS_TP_FAIL && (e == ECONNREFUSED || e == EHOSTUNREACH)) {
+		/* an earlier query's ICMP error, reported on this send: the error queue has it */
+		rc = cs_tp_sendto(uf->s[sock].fd, p->wire, p->wire_len, &r->to, &e);
+	}
+	if (rc == CS_TP_AGAIN) {
+		/* the socket buffer is full: not an attempt; send again shortly, and give the
+		 * loop time to drain before anyone else sends */
+		p->attempts--;
+		p->send_pending = true;
+		eng->stats.send_deferred++;
+		eng->send_blocked_until_ms = now_ms(eng) + SEND_RETRY_MS;
+		set_fresh(p);
+		arm_timer(eng, p->ev_timer, SEND_RETRY_MS);
+		return;
+	}
+	if (rc == CS_TP_FAIL) {
+		fail_phase(p, CS_OUTCOME_UNREACHABLE, "UDP send: %s", strerror(e));
+		return;
+	}
+	eng->stats.queries_sent++;
+	if (p->n_ids < MAX_ATTEMPTS) {
+		p->ids[p->n_ids] = p->id;
+		p->socks[p->n_ids] = (uint8_t)sock;
+		p->n_ids++;
+	}
+	p->sock = (int)sock;
+	arm_attempt(p);
 }
 
 static void start_attempt(struct probe *p)
 {
-	int e = 0;
-	size_t sent = 0;
 	p->attempts++;
-	if (p->transport == CS_TRANSPORT_HTTPS) {
+	switch (p->r->transport) {
+	case CS_TRANSPORT_HTTPS:
 		start_https(p);
 		return;
-	}
-	if (p->transport == CS_TRANSPORT_TCP || p->transport == CS_TRANSPORT_TLS) {
+	case CS_TRANSPORT_TCP:
+	case CS_TRANSPORT_TLS:
 		start_tcp(p);
 		return;
-	}
-	p->tcp = false;
-	if (!new_query(p)) {
+	case CS_TRANSPORT_UDP:
+	default:
+		start_udp(p);
 		return;
 	}
-	if (cs_tp_udp_open(&p->to, &p->fd, &e) == CS_TP_FAIL) {
-		fail_phase(p, CS_OUTCOME_UNREACHABLE, "UDP socket: %s", strerror(e));
-		return;
-	}
-	p->ev_io = event_new(p->eng->base, p->fd, EV_READ | EV_PERSIST, on_udp, p);
-	if (p->ev_io == NULL) {
-		fail_phase(p, CS_OUTCOME_MALFORMED, "%s", "out of memory for a UDP event");
-		return;
-	}
-	event_add(p->ev_io, NULL);
-	if (cs_tp_send(p->fd, p->wire, p->wire_len, &sent, &e) == CS_TP_FAIL) {
-		fail_phase(p, CS_OUTCOME_UNREACHABLE, "UDP send: %s", strerror(e));
-		return;
-	}
-	arm_timer(p->ev_timer, attempt_budget(p));
 }
 
 static void start_phase(struct probe *p, enum phase phase)
 {
 	p->phase = phase;
-	p->q.cd = phase == PHASE_CD;
-	p->cur = phase == PHASE_CD ? &p->obs->cd : &p->obs->main;
 	if (phase == PHASE_CD) {
-		p->obs->cd_probed = true;
+		struct cs_observation *o = obs_of(p);
+		if (o != NULL) {
+			o->cd_probed = true;
+		}
+		cs_free(p->wire); /* CD=1 is another question */
+		p->wire = NULL;
 	}
 	p->attempts = 0;
 	p->ignored = 0;
-	p->last_ignored[0] = '\0';
+	p->n_ids = 0;
+	if (p->last_ignored != NULL) {
+		p->last_ignored[0] = '\0';
+	}
 	p->phase_start_ms = now_ms(p->eng);
 	p->deadline_ms = p->phase_start_ms +
 			 (uint64_t)p->eng->limits.timeout_ms * (p->eng->limits.retries + 1u);
 	start_attempt(p);
 }
 
-static void on_dispatch(evutil_socket_t fd, short what, void *arg)
+/* ---- admission and dispatch ---- */
+
+static void on_dispatch(evutil_socket_t fd, short what, void *arg);
+
+static void schedule_dispatch(struct cs_engine *eng)
 {
-	(void)fd;
-	(void)what;
-	struct cs_engine *eng = arg;
-	eng->dispatch_armed = false;
-	dispatch(eng);
+	if (!eng->now_armed && eng->ev_now != NULL) {
+		eng->now_armed = true;
+		event_active(eng->ev_now, EV_TIMEOUT, 0);
+	}
+}
+
+static void schedule_later(struct cs_engine *eng, uint64_t wait_ms)
+{
+	if (!eng->later_armed) {
+		eng->later_armed = true;
+		arm_timer(eng, eng->ev_later, wait_ms);
+	}
 }
 
 /* Token buckets hold at most one second's worth of queries. */
@@ -735,12 +1290,31 @@ static void refill(double *tokens, uint64_t *last_ms, uint32_t qps, uint64_t now
 	if (qps == 0) {
 		return;
 	}
+	if (now <= *last_ms) {
+		return;
+	}
 	double add = (double)(now - *last_ms) * (double)qps / 1000.0;
 	*last_ms = now;
 	*tokens += add;
 	if (*tokens > (double)qps) {
 		*tokens = (double)qps;
 	}
+}
+
+static void ring_add(struct cs_engine *eng, struct rstate *r)
+{
+	r->in_ring = true;
+	eng->n_ring++;
+	if (eng->ring == NULL) {
+		r->ring_next = r;
+		eng->ring = r;
+		eng->ring_tail = r;
+		return;
+	}
+	/* at the back, behind the tail, so new resolvers wait their turn */
+	eng->ring_tail->ring_next = r;
+	r->ring_next = eng->ring;
+	eng->ring_tail = r;
 }
 
 static void ring_remove_head(struct cs_engine *eng)
@@ -756,6 +1330,7 @@ static void ring_remove_head(struct cs_engine *eng)
 		eng->ring_tail->ring_next = r->ring_next;
 		eng->ring = r->ring_next;
 	}
+	eng->n_ring--;
 	r->in_ring = false;
 	r->ring_next = NULL;
 }
@@ -767,15 +1342,148 @@ static void ring_rotate(struct cs_engine *eng)
 	eng->ring = eng->ring->ring_next;
 }
 
+static bool same_target(const struct cs_probe_spec *a, const struct cs_probe_spec *b)
+{
+	return strcmp(a->address, b->address) == 0 && a->port == b->port &&
+	       a->transport == b->transport;
+}
+
+/* Read resolver i's probes from the source and queue them. NULL when it has none, or on an
+ * error (then eng->fail_rc is set). */
+static struct rstate *admit(struct cs_engine *eng, size_t i)
+{
+	const size_t n = eng->src.probes_of(eng->src.arg, i);
+	if (n == 0) {
+		return NULL;
+	}
+	struct rstate *r = cs_calloc(1, sizeof(*r));
+	struct probe *probes = cs_calloc(n, sizeof(*probes));
+	if (r == NULL || probes == NULL) {
+		cs_free(r);
+		cs_free(probes);
+		fail_run(eng, CS_ENOMEM, "out of memory admitting a resolver");
+		return NULL;
+	}
+	r->eng = eng;
+	r->index = i;
+	r->n_probes = n;
+	r->probes = probes;
+	struct cs_probe_spec first = { 0 };
+	struct cs_error err = { 0 };
+	for (size_t k = 0; k < n; k++) {
+		struct cs_probe_spec spec = { 0 };
+		enum cs_errc rc = eng->src.spec(eng->src.arg, i, k, &spec, &err);
+		if (rc == CS_OK && k == 0) {
+			first = spec;
+			if (spec.address == NULL ||
+			    cs_tp_addr(spec.address, spec.port, &r->to) != 0 ||
+			    cs_strlcpy(r->address, spec.address, sizeof(r->address)) != 0) {
+				rc = cs_error_set(&err, CS_EINVAL, "bad probe target %s",
+						  spec.address != NULL ? spec.address : "(none)");
+			}
+			r->transport = spec.transport;
+			r->tls_auth_name = spec.tls_auth_name;
+			r->tls_ca_file = spec.tls_ca_file;
+			r->url = spec.url;
+			if (rc == CS_OK && r->transport == CS_TRANSPORT_HTTPS && r->url == NULL) {
+				rc = cs_error_set(&err, CS_EINVAL,
+						  "DNS over HTTPS to %s needs a URL", spec.address);
+			}
+		} else if (rc == CS_OK && !same_target(&first, &spec)) {
+			rc = cs_error_set(&err, CS_EINVAL,
+					  "probes of one resolver go to %s port %u, not %s port %u",
+					  first.address, (unsigned)first.port, spec.address,
+					  (unsigned)spec.port);
+		}
+		if (rc == CS_OK && (spec.qname == NULL || strlen(spec.qname) >= CS_NAME_STR_MAX)) {
+			rc = cs_error_set(&err, CS_EINVAL, "bad probe name for %s", r->address);
+		}
+		struct probe *p = &probes[k];
+		p->eng = eng;
+		p->r = r;
+		p->k = k;
+		p->fd = -1;
+		p->sock = -1;
+		if (rc == CS_OK) {
+			p->ev_timer = event_new(eng->base, -1, 0, on_timer, p);
+			if (p->ev_timer == NULL) {
+				rc = cs_error_set(&err, CS_ENOMEM, "out of memory queueing probes");
+			}
+		}
+		if (rc != CS_OK) {
+			if (eng->fail_rc == CS_OK) {
+				eng->fail_rc = rc;
+				eng->fail_err = err;
+			}
+			free_rstate(r);
+			return NULL;
+		}
+		p->qname = spec.qname;
+		p->qtype = spec.qtype;
+		p->qclass = spec.qclass != 0 ? spec.qclass : 1;
+		p->rd = !spec.no_recursion;
+		p->cd_followup = spec.cd_followup;
+		p->keys = spec.keys;
+		if (r->tail == NULL) {
+			r->head = p;
+		} else {
+			r->tail->next = p;
+		}
+		r->tail = p;
+	}
+	r->remaining = n;
+	r->tokens = (double)eng->limits.qps_per_resolver;
+	r->refill_ms = now_ms(eng);
+	r->onext = eng->open;
+	if (eng->open != NULL) {
+		eng->open->oprev = r;
+	}
+	eng->open = r;
+	eng->n_open++;
+	struct rstate **slot = table_slot(eng, &r->to);
+	r->hnext = *slot;
+	*slot = r;
+	return r;
+}
+
+/* Admit resolvers while the window has room. */
+static void admit_some(struct cs_engine *eng)
+{
+	while (eng->window < eng->limits.concurrency && eng->next_admit < eng->src.n_resolvers &&
+	       eng->fail_rc == CS_OK && !eng->cancelled) {
+		struct rstate *r = admit(eng, eng->next_admit++);
+		if (r == NULL) {
+			continue;
+		}
+		r->in_window = true;
+		eng->window++;
+		if (eng->window > eng->stats.peak_window) {
+			eng->stats.peak_window = eng->window;
+		}
+		ring_add(eng, r);
+	}
+}
+
 static void dispatch(struct cs_engine *eng)
 {
-	eng->in_dispatch = true;
+	reap(eng);
+	if (eng->cancelled) {
+		return;
+	}
 	uint64_t now = now_ms(eng);
 	uint64_t wait_ms = 0;
 	refill(&eng->tokens, &eng->refill_ms, eng->limits.qps_total, now);
-
+	if (now < eng->send_blocked_until_ms) {
+		schedule_later(eng, eng->send_blocked_until_ms - now);
+		return;
+	}
 	size_t blocked = 0;
-	while (eng->ring != NULL && eng->in_flight < eng->limits.concurrency) {
+	for (;;) {
+		admit_some(eng);
+		if (eng->ring == NULL || eng->in_flight >= eng->in_flight_cap ||
+		    now < eng->send_blocked_until_ms) {
+			break;
+		}
 		if (eng->limits.qps_total != 0 && eng->tokens < 1.0) {
 			wait_ms = (uint64_t)((1.0 - eng->tokens) * 1000.0 / eng->limits.qps_total) +
 				  1;
@@ -790,7 +1498,7 @@ static void dispatch(struct cs_engine *eng)
 			wait_ms = (wait_ms == 0 || w < wait_ms) ? w : wait_ms;
 			ring_rotate(eng);
 			/* every resolver in the ring is waiting for tokens: sleep */
-			if (++blocked > eng->n_resolvers) {
+			if (++blocked > eng->n_ring) {
 				break;
 			}
 			continue;
@@ -798,27 +1506,83 @@ static void dispatch(struct cs_engine *eng)
 		blocked = 0;
 		struct probe *p = r->head;
 		r->head = p->next;
+		p->next = NULL;
 		if (r->head == NULL) {
 			r->tail = NULL;
 			ring_remove_head(eng);
 		} else {
 			ring_rotate(eng);
 		}
-		p->next = NULL;
 		r->tokens -= 1.0;
 		eng->tokens -= 1.0;
-		eng->in_flight++;
 		p->state = PSTATE_RUNNING;
+		p->rnext = r->running;
+		if (r->running != NULL) {
+			r->running->rprev = p;
+		}
+		r->running = p;
 		start_phase(p, PHASE_MAIN);
-		/* start_phase may finish the probe at once (socket error): re-read state */
+		/* start_phase may end the probe at once (socket error) */
+		release_window(r);
 		now = now_ms(eng);
 	}
-	if (eng->ring != NULL && eng->in_flight < eng->limits.concurrency && wait_ms > 0 &&
-	    !eng->dispatch_armed) {
-		eng->dispatch_armed = true;
-		arm_timer(eng->ev_dispatch, wait_ms);
+	if (eng->ring != NULL && wait_ms > 0) {
+		schedule_later(eng, wait_ms);
 	}
-	eng->in_dispatch = false;
+}
+
+static void on_dispatch(evutil_socket_t fd, short what, void *arg)
+{
+	struct cs_engine *eng = arg;
+	(void)fd;
+	(void)what;
+	eng->now_armed = false;
+	dispatch(eng);
+}
+
+static void on_dispatch_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct cs_engine *eng = arg;
+	(void)fd;
+	(void)what;
+	eng->later_armed = false;
+	dispatch(eng);
+}
+
+/* ---- the run's deadline ---- */
+
+static void cancel_probe(struct probe *p, uint64_t now)
+{
+	const bool running = p->state == PSTATE_RUNNING;
+	struct cs_reply_facts *f = running ? cur_facts(p) : NULL;
+	if (!running) {
+		struct cs_observation *o = obs_of(p);
+		f = o != NULL ? &o->main : NULL;
+	}
+	unsigned attempts = running ? p->attempts : 0;
+	if (f != NULL) {
+		memset(f, 0, sizeof(*f));
+		f->outcome = CS_OUTCOME_TIMEOUT;
+		f->attempts = attempts;
+		f->rtt_ms = (uint32_t)(now - (running ? p->phase_start_ms : now));
+		(void)cs_snprintf(f->detail, sizeof(f->detail), "%s",
+				  attempts > 0 ? "no reply before the run's deadline"
+					       : "not sent before the run's deadline");
+	}
+	cs_log(CS_LOG_DEBUG, CS_LOG_PROBE, "%s: %s/%u: %s", p->r->address, p->qname,
+	       (unsigned)p->qtype,
+	       attempts > 0 ? "no reply before the run's deadline"
+			    : "not sent before the run's deadline");
+	probe_finish(p);
+}
+
+static void cancel_resolver(struct rstate *r, uint64_t now)
+{
+	for (size_t k = 0; k < r->n_probes; k++) {
+		if (r->probes[k].state != PSTATE_DONE) {
+			cancel_probe(&r->probes[k], now);
+		}
+	}
 }
 
 /* The run's deadline passed: every probe still open ends now as a timeout, so the report
@@ -829,45 +1593,35 @@ static void cancel_open_probes(struct cs_engine *eng)
 	eng->cancelled = true;
 	eng->ring = NULL;
 	eng->ring_tail = NULL;
-	for (size_t i = 0; i < eng->n_all; i++) {
-		struct probe *p = eng->all[i];
-		if (p->state == PSTATE_DONE) {
-			continue;
-		}
-		struct cs_reply_facts *f = p->state == PSTATE_RUNNING ? p->cur : &p->obs->main;
-		unsigned attempts = p->state == PSTATE_RUNNING ? p->attempts : 0;
-		uint64_t began = p->state == PSTATE_RUNNING ? p->phase_start_ms : now;
-		memset(f, 0, sizeof(*f));
-		f->outcome = CS_OUTCOME_TIMEOUT;
-		f->attempts = attempts;
-		f->rtt_ms = (uint32_t)(now - began);
-		(void)cs_snprintf(f->detail, sizeof(f->detail), "%s",
-				  attempts > 0 ? "no reply before the run's deadline"
-					       : "not sent before the run's deadline");
-		cs_log(CS_LOG_DEBUG, CS_LOG_PROBE, "%s: %s/%u cd=%d: %s", p->address, p->q.qname,
-		       (unsigned)p->q.qtype, (int)p->q.cd, f->detail);
-		(void)probe_finish(p);
+	eng->n_ring = 0;
+	while (eng->open != NULL) {
+		cancel_resolver(eng->open, now);
+		reap(eng);
 	}
-	for (size_t i = 0; i < eng->n_resolvers; i++) {
-		eng->rs[i].head = NULL;
-		eng->rs[i].tail = NULL;
-		eng->rs[i].in_ring = false;
-		eng->rs[i].ring_next = NULL;
+	/* those never admitted are reported too, one at a time */
+	while (eng->next_admit < eng->src.n_resolvers && eng->fail_rc == CS_OK) {
+		struct rstate *r = admit(eng, eng->next_admit++);
+		if (r != NULL) {
+			cancel_resolver(r, now);
+			reap(eng);
+		}
 	}
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
+	struct cs_engine *eng = arg;
 	(void)fd;
 	(void)what;
-	struct cs_engine *eng = arg;
-	size_t open = eng->remaining;
+	size_t open = eng->n_open + (eng->src.n_resolvers - eng->next_admit);
 	cancel_open_probes(eng);
 	if (open > 0) {
 		cs_log(CS_LOG_WARNING, CS_LOG_PROBE,
-		       "run deadline reached: %zu unfinished probes reported as timeout", open);
+		       "run deadline reached: %zu unfinished resolvers reported as timeout", open);
 	}
 }
+
+/* ---- the API ---- */
 
 enum cs_errc cs_engine_new(struct event_base *base, const struct cs_probe_limits *limits,
 			   const struct cs_clock *clock, size_t n_resolvers, struct cs_engine **out,
@@ -887,104 +1641,99 @@ enum cs_errc cs_engine_new(struct event_base *base, const struct cs_probe_limits
 	if (eng->limits.timeout_ms == 0) {
 		eng->limits.timeout_ms = 1;
 	}
+	uint32_t hold = eng->limits.timeout_ms / 4;
+	eng->slot_hold_ms = hold < 50 ? 50 : hold > 1000 ? 1000 : hold;
+	eng->in_flight_cap = SIZE_MAX; /* until the UDP sockets say what they hold */
 	eng->n_resolvers = n_resolvers;
-	eng->rs = cs_calloc(n_resolvers, sizeof(*eng->rs));
-	eng->ev_dispatch = event_new(base, -1, 0, on_dispatch, eng);
+	for (size_t f = 0; f < 2; f++) {
+		for (size_t i = 0; i < UDP_SOCKETS; i++) {
+			eng->ufam[f].s[i].fd = -1;
+		}
+	}
+	/* the address table: about two buckets per resolver the window can hold */
+	size_t want = (size_t)eng->limits.concurrency * 2;
+	if (want > n_resolvers * 2 + 64) {
+		want = n_resolvers * 2 + 64;
+	}
+	size_t size = 64;
+	while (size < want && size < ((size_t)1 << 20)) {
+		size <<= 1;
+	}
+	eng->table = cs_calloc(size, sizeof(*eng->table));
+	eng->table_mask = size - 1;
+	eng->ev_now = event_new(base, -1, 0, on_dispatch, eng);
+	eng->ev_later = event_new(base, -1, 0, on_dispatch_later, eng);
 	eng->ev_deadline = event_new(base, -1, 0, on_deadline, eng);
-	if (eng->rs == NULL || eng->ev_dispatch == NULL || eng->ev_deadline == NULL) {
+	if (eng->table == NULL || eng->ev_now == NULL || eng->ev_later == NULL ||
+	    eng->ev_deadline == NULL) {
 		cs_engine_free(eng);
 		return cs_error_set(err, CS_ENOMEM, "out of memory for the probe engine");
 	}
-	uint64_t now = now_ms(eng);
+	struct timeval tv = { .tv_sec = (time_t)(eng->limits.timeout_ms / 1000u),
+			      .tv_usec = (suseconds_t)((eng->limits.timeout_ms % 1000u) * 1000u) };
+	eng->tv_timeout = event_base_init_common_timeout(base, &tv);
+	tv = (struct timeval){ .tv_sec = (time_t)(eng->slot_hold_ms / 1000u),
+			       .tv_usec = (suseconds_t)((eng->slot_hold_ms % 1000u) * 1000u) };
+	eng->tv_hold = event_base_init_common_timeout(base, &tv);
 	eng->tokens = (double)limits->qps_total;
-	eng->refill_ms = now;
-	for (size_t i = 0; i < n_resolvers; i++) {
-		eng->rs[i].tokens = (double)limits->qps_per_resolver;
-		eng->rs[i].refill_ms = now;
-	}
+	eng->refill_ms = now_ms(eng);
 	*out = eng;
 	return CS_OK;
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+	if (s == NULL) {
+		return NULL;
+	}
+	char *d = cs_strdup(s);
+	*oom = *oom || d == NULL;
+	return d;
 }
 
 enum cs_errc cs_engine_add(struct cs_engine *eng, const struct cs_probe_spec *spec,
 			   struct cs_observation *obs, struct cs_error *err)
 {
+	struct cs_sockaddr to;
 	if (spec->resolver_index >= eng->n_resolvers) {
 		return cs_error_set(err, CS_EINVAL, "probe for resolver %zu of %zu",
 				    spec->resolver_index, eng->n_resolvers);
 	}
-	if (eng->n_all == eng->cap_all) {
-		size_t cap = eng->cap_all ? eng->cap_all * 2 : 64;
-		/* an array of pointers: sizeof(*all) is the pointer's size, as meant */
-		struct probe **all = cs_reallocarray(
-			eng->all, cap, sizeof(*all)); // NOLINT(bugprone-sizeof-expression)
-		if (all == NULL) {
-			return cs_error_set(err, CS_ENOMEM, "out of memory queueing probes");
-		}
-		eng->all = all;
-		eng->cap_all = cap;
-	}
-	struct probe *p = cs_calloc(1, sizeof(*p));
-	if (p == NULL) {
-		return cs_error_set(err, CS_ENOMEM, "out of memory queueing probes");
-	}
-	p->fd = -1;
-	p->eng = eng;
-	p->obs = obs;
-	p->resolver_index = spec->resolver_index;
-	p->transport = spec->transport;
-	p->cd_followup = spec->cd_followup;
-	p->keys = spec->keys;
-	p->tls_auth_name = spec->tls_auth_name;
-	p->tls_ca_file = spec->tls_ca_file;
-	p->url = spec->url;
-	if (p->transport == CS_TRANSPORT_HTTPS && p->url == NULL) {
-		cs_free(p);
+	if (spec->transport == CS_TRANSPORT_HTTPS && spec->url == NULL) {
 		return cs_error_set(err, CS_EINVAL, "DNS over HTTPS to %s needs a URL",
 				    spec->address);
 	}
-	memset(obs, 0, sizeof(*obs));
-	if (cs_tp_addr(spec->address, spec->port, &p->to) != 0 ||
-	    cs_strlcpy(p->address, spec->address, sizeof(p->address)) != 0 ||
-	    cs_strlcpy(p->q.qname, spec->qname, sizeof(p->q.qname)) != 0) {
-		cs_free(p);
-		return cs_error_set(err, CS_EINVAL, "bad probe target %s for %s", spec->address,
-				    spec->qname);
+	if (spec->address == NULL || spec->qname == NULL ||
+	    cs_tp_addr(spec->address, spec->port, &to) != 0 || strlen(spec->address) >= 64 ||
+	    strlen(spec->qname) >= CS_NAME_STR_MAX) {
+		return cs_error_set(err, CS_EINVAL, "bad probe target %s for %s",
+				    spec->address != NULL ? spec->address : "(none)",
+				    spec->qname != NULL ? spec->qname : "(none)");
 	}
-	p->q.qtype = spec->qtype;
-	p->q.qclass = spec->qclass != 0 ? spec->qclass : 1;
-	p->q.rd = !spec->no_recursion;
-	p->q.edns_do = true;
-	p->q.nsid = true;
-	p->ev_timer = event_new(eng->base, -1, 0, on_timer, p);
-	if (p->ev_timer == NULL) {
-		cs_free(p);
+	if (eng->n_added == eng->cap_added) {
+		size_t cap = eng->cap_added ? eng->cap_added * 2 : 64;
+		struct added *a = cs_reallocarray(eng->added, cap, sizeof(*a));
+		if (a == NULL) {
+			return cs_error_set(err, CS_ENOMEM, "out of memory queueing probes");
+		}
+		eng->added = a;
+		eng->cap_added = cap;
+	}
+	bool oom = false;
+	struct added *a = &eng->added[eng->n_added];
+	a->spec = *spec;
+	a->address = dup_or_null(spec->address, &oom);
+	a->qname = dup_or_null(spec->qname, &oom);
+	a->obs = obs;
+	if (oom) {
+		cs_free(a->address);
+		cs_free(a->qname);
 		return cs_error_set(err, CS_ENOMEM, "out of memory queueing probes");
 	}
-	eng->all[eng->n_all++] = p;
-
-	struct rstate *r = &eng->rs[spec->resolver_index];
-	if (r->tail == NULL) {
-		r->head = p;
-	} else {
-		r->tail->next = p;
-	}
-	r->tail = p;
-	r->remaining++;
-	eng->remaining++;
-	if (!r->in_ring) {
-		r->in_ring = true;
-		if (eng->ring == NULL) {
-			r->ring_next = r;
-			eng->ring = r;
-			eng->ring_tail = r;
-		} else {
-			/* at the back, behind the tail, so new resolvers wait their turn */
-			eng->ring_tail->ring_next = r;
-			r->ring_next = eng->ring;
-			eng->ring_tail = r;
-		}
-	}
+	a->spec.address = a->address;
+	a->spec.qname = a->qname;
+	eng->n_added++;
+	memset(obs, 0, sizeof(*obs));
 	return CS_OK;
 }
 
@@ -1000,32 +1749,123 @@ void cs_engine_set_deadline(struct cs_engine *eng, uint64_t deadline_ms)
 	eng->run_deadline_ms = deadline_ms;
 }
 
+void cs_engine_get_stats(const struct cs_engine *eng, struct cs_engine_stats *out)
+{
+	*out = eng->stats;
+}
+
+/* cs_engine_add's probes as a source: grouped by resolver, in the order added. */
+static size_t added_probes_of(void *arg, size_t r)
+{
+	const struct cs_engine *eng = arg;
+	return eng->added_count[r];
+}
+
+static enum cs_errc added_spec(void *arg, size_t r, size_t k, struct cs_probe_spec *out,
+			       struct cs_error *err)
+{
+	const struct cs_engine *eng = arg;
+	(void)err;
+	*out = eng->added[eng->added_start[r] + k].spec;
+	return CS_OK;
+}
+
+static void added_probe_done(void *arg, size_t r, size_t k, const struct cs_observation *obs)
+{
+	const struct cs_engine *eng = arg;
+	*eng->added[eng->added_start[r] + k].obs = *obs;
+}
+
+static void added_done(void *arg, size_t r)
+{
+	const struct cs_engine *eng = arg;
+	if (eng->done_fn != NULL) {
+		eng->done_fn(eng->done_arg, r);
+	}
+}
+
 enum cs_errc cs_engine_run(struct cs_engine *eng, struct cs_error *err)
 {
-	if (eng->remaining == 0) {
+	if (eng->n_added == 0) {
 		return CS_OK;
 	}
+	eng->added_start = cs_calloc(eng->n_resolvers, sizeof(*eng->added_start));
+	eng->added_count = cs_calloc(eng->n_resolvers, sizeof(*eng->added_count));
+	if (eng->added_start == NULL || eng->added_count == NULL) {
+		return cs_error_set(err, CS_ENOMEM, "out of memory queueing probes");
+	}
+	/* a stable sort by resolver: an index to sort by keeps the order of adding */
+	for (size_t i = 0; i < eng->n_added; i++) {
+		eng->added_count[eng->added[i].spec.resolver_index]++;
+	}
+	size_t at = 0;
+	for (size_t r = 0; r < eng->n_resolvers; r++) {
+		eng->added_start[r] = at;
+		at += eng->added_count[r];
+	}
+	struct added *sorted = cs_calloc(eng->n_added, sizeof(*sorted));
+	size_t *fill = cs_calloc(eng->n_resolvers, sizeof(*fill));
+	if (sorted == NULL || fill == NULL) {
+		cs_free(sorted);
+		cs_free(fill);
+		return cs_error_set(err, CS_ENOMEM, "out of memory queueing probes");
+	}
+	for (size_t i = 0; i < eng->n_added; i++) {
+		size_t r = eng->added[i].spec.resolver_index;
+		sorted[eng->added_start[r] + fill[r]++] = eng->added[i];
+	}
+	cs_free(fill);
+	cs_free(eng->added);
+	eng->added = sorted;
+	eng->cap_added = eng->n_added;
+	const struct cs_engine_source src = {
+		.n_resolvers = eng->n_resolvers,
+		.probes_of = added_probes_of,
+		.spec = added_spec,
+		.probe_done = added_probe_done,
+		.done = added_done,
+		.arg = eng,
+	};
+	return cs_engine_run_source(eng, &src, err);
+}
+
+enum cs_errc cs_engine_run_source(struct cs_engine *eng, const struct cs_engine_source *src,
+				  struct cs_error *err)
+{
+	if (eng->have_src) {
+		return cs_error_set(err, CS_EINVAL, "internal: the engine has run already");
+	}
+	eng->src = *src;
+	eng->have_src = true;
 	if (eng->has_deadline) {
 		uint64_t now = now_ms(eng);
 		if (now >= eng->run_deadline_ms) {
 			on_deadline(-1, 0, eng);
-			return CS_OK;
+			reap(eng);
+			goto out;
 		}
-		arm_timer(eng->ev_deadline, eng->run_deadline_ms - now);
+		arm_timer(eng, eng->ev_deadline, eng->run_deadline_ms - now);
 	}
 	dispatch(eng);
-	while (eng->remaining > 0) {
+	while (eng->open != NULL ||
+	       (eng->next_admit < src->n_resolvers && eng->fail_rc == CS_OK && !eng->cancelled)) {
 		int rc = event_base_loop(eng->base, EVLOOP_ONCE);
 		if (rc < 0) {
 			return cs_error_set(err, CS_EIO, "event loop failed");
 		}
 		if (rc == 1) {
 			return cs_error_set(err, CS_EIO,
-					    "internal: %zu probes pending, nothing to wait for",
-					    eng->remaining);
+					    "internal: %zu resolvers open, nothing to wait for",
+					    eng->n_open);
 		}
 	}
+	reap(eng);
 	event_del(eng->ev_deadline);
+out:
+	if (eng->fail_rc != CS_OK) {
+		*err = eng->fail_err;
+		return eng->fail_rc;
+	}
 	return CS_OK;
 }
 
@@ -1034,34 +1874,42 @@ void cs_engine_free(struct cs_engine *eng)
 	if (eng == NULL) {
 		return;
 	}
-	for (size_t i = 0; i < eng->n_all; i++) {
-		struct probe *p = eng->all[i];
-		if (p->ev_io != NULL) {
-			event_free(p->ev_io);
-		}
-		if (p->ev_timer != NULL) {
-			event_free(p->ev_timer);
-		}
-		cs_tls_free(p->tls);
-		cs_doh_req_free(p->doh_req);
-		cs_tp_close(p->fd);
-		cs_free(p->tcp_buf);
-		cs_free(p->wire);
-		cs_free(p);
+	reap(eng);
+	while (eng->open != NULL) {
+		struct rstate *r = eng->open;
+		eng->open = r->onext;
+		free_rstate(r);
 	}
-	cs_free(eng->all);
+	for (size_t i = 0; i < eng->n_added; i++) {
+		cs_free(eng->added[i].address);
+		cs_free(eng->added[i].qname);
+	}
+	cs_free(eng->added);
+	cs_free(eng->added_start);
+	cs_free(eng->added_count);
+	for (size_t f = 0; f < 2; f++) {
+		for (size_t i = 0; i < UDP_SOCKETS; i++) {
+			if (eng->ufam[f].s[i].ev != NULL) {
+				event_free(eng->ufam[f].s[i].ev);
+			}
+			cs_tp_close(eng->ufam[f].s[i].fd);
+		}
+	}
 	for (size_t i = 0; i < eng->n_tls_ctx; i++) {
 		cs_free(eng->tls_ctx[i].ca_file);
 		cs_tls_ctx_free(eng->tls_ctx[i].ctx);
 	}
 	cs_free(eng->tls_ctx);
 	cs_doh_free(eng->doh);
-	if (eng->ev_dispatch != NULL) {
-		event_free(eng->ev_dispatch);
+	if (eng->ev_now != NULL) {
+		event_free(eng->ev_now);
+	}
+	if (eng->ev_later != NULL) {
+		event_free(eng->ev_later);
 	}
 	if (eng->ev_deadline != NULL) {
 		event_free(eng->ev_deadline);
 	}
-	cs_free(eng->rs);
+	cs_free(eng->table);
 	cs_free(eng);
 }

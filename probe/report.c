@@ -26,25 +26,22 @@ static const char *software_hint(const char *s)
 	return s != NULL ? s : "unknown";
 }
 
-enum cs_errc cs_report_judge_resolver(const struct cs_config *cfg, const struct cs_truth *truth,
-				      size_t resolver_index, const struct cs_observation *obs,
-				      struct cs_resolver_report *rr, struct cs_error *err)
+void cs_judge_init(struct cs_judge *j, const struct cs_config *cfg, const struct cs_truth *truth)
 {
-	const struct cs_resolver *r = &cfg->resolvers[resolver_index];
-	const size_t n = cs_report_probe_count(cfg);
-	const char *patterns[CS_MAX_INCIDENT_PATTERNS];
-	char builtin[2 * CS_NAME_STR_MAX];
+	memset(j, 0, sizeof(*j));
+	j->cfg = cfg;
+	j->truth = truth;
 	const size_t n_patterns = cs_config_incident_patterns(
-		cfg, patterns, CS_MAX_INCIDENT_PATTERNS, builtin, sizeof(builtin));
-	const struct cs_classify_ctx ctx = {
+		cfg, j->patterns, CS_MAX_INCIDENT_PATTERNS, j->builtin, sizeof(j->builtin));
+	j->ctx = (struct cs_classify_ctx){
 		.truth = truth,
 		.bad_serials = cfg->bad_serials,
 		.n_bad_serials = cfg->n_bad_serials,
-		.defect_suffixes = patterns,
+		.defect_suffixes = j->patterns,
 		.n_defect_suffixes = n_patterns,
 	};
 	/* the zone SOA is judged against a truth row of its own */
-	struct cs_truth_name zone_soa = {
+	j->zone_soa = (struct cs_truth_name){
 		.type = CS_TYPE_SOA,
 		.exists = true,
 		.has_type = true,
@@ -52,9 +49,16 @@ enum cs_errc cs_report_judge_resolver(const struct cs_config *cfg, const struct 
 			  strcmp(truth->source, "authorities") != 0,
 		.bogus = truth->soa_bogus,
 	};
-	(void)cs_strlcpy(zone_soa.name, truth->zone, sizeof(zone_soa.name));
-	(void)cs_strlcpy(zone_soa.why_bogus, truth->soa_why_bogus, sizeof(zone_soa.why_bogus));
+	(void)cs_strlcpy(j->zone_soa.name, truth->zone, sizeof(j->zone_soa.name));
+	(void)cs_strlcpy(j->zone_soa.why_bogus, truth->soa_why_bogus,
+			 sizeof(j->zone_soa.why_bogus));
+}
 
+enum cs_errc cs_judge_begin(const struct cs_judge *j, size_t resolver_index,
+			    struct cs_resolver_report *rr, struct cs_error *err)
+{
+	const struct cs_resolver *r = &j->cfg->resolvers[resolver_index];
+	const size_t n = cs_report_probe_count(j->cfg);
 	memset(rr, 0, sizeof(*rr));
 	(void)cs_strlcpy(rr->id, r->id, sizeof(rr->id));
 	(void)cs_strlcpy(rr->address, r->address, sizeof(rr->address));
@@ -74,15 +78,66 @@ enum cs_errc cs_report_judge_resolver(const struct cs_config *cfg, const struct 
 		return cs_error_set(err, CS_ENOMEM, "out of memory judging resolver %s", r->id);
 	}
 	rr->n_findings = n;
-	for (size_t i = 0; i < n; i++) {
-		const struct cs_truth_name *tn = i < truth->n_names ? &truth->names[i] : &zone_soa;
-		const struct cs_observation *o = &obs[resolver_index * n + i];
-		cs_classify(&ctx, tn, o, &rr->findings[i]);
-		if (rr->nsid[0] == '\0' && o->main.nsid[0] != '\0') {
-			(void)cs_strlcpy(rr->nsid, o->main.nsid, sizeof(rr->nsid));
-		}
+	return CS_OK;
+}
+
+void cs_judge_probe(const struct cs_judge *j, struct cs_resolver_report *rr, size_t k,
+		    const struct cs_observation *obs)
+{
+	const struct cs_truth *truth = j->truth;
+	if (k >= rr->n_findings) {
+		return;
 	}
-	rr->status = cs_status_of(rr->findings, n, &rr->heals_known, &rr->heals_in_s);
+	const struct cs_truth_name *tn = k < truth->n_names ? &truth->names[k] : &j->zone_soa;
+	cs_classify(&j->ctx, tn, obs, &rr->findings[k]);
+	/* the first probe's NSID that has one, in probe order */
+	if (obs->main.nsid[0] != '\0' && (rr->nsid[0] == '\0' || k < rr->nsid_probe)) {
+		(void)cs_strlcpy(rr->nsid, obs->main.nsid, sizeof(rr->nsid));
+		rr->nsid_probe = k;
+	}
+}
+
+void cs_judge_end(struct cs_resolver_report *rr)
+{
+	rr->status = cs_status_of(rr->findings, rr->n_findings, &rr->heals_known, &rr->heals_in_s);
+}
+
+enum cs_errc cs_report_judge_resolver(const struct cs_config *cfg, const struct cs_truth *truth,
+				      size_t resolver_index, const struct cs_observation *obs,
+				      struct cs_resolver_report *rr, struct cs_error *err)
+{
+	struct cs_judge j;
+	cs_judge_init(&j, cfg, truth);
+	enum cs_errc rc = cs_judge_begin(&j, resolver_index, rr, err);
+	if (rc != CS_OK) {
+		return rc;
+	}
+	const size_t n = rr->n_findings;
+	for (size_t i = 0; i < n; i++) {
+		cs_judge_probe(&j, rr, i, &obs[resolver_index * n + i]);
+	}
+	cs_judge_end(rr);
+	return CS_OK;
+}
+
+enum cs_errc cs_report_new(const struct cs_config *cfg, const struct cs_truth *truth,
+			   int64_t generated_at_s, struct cs_report **out, struct cs_error *err)
+{
+	*out = NULL;
+	struct cs_report *rep = cs_calloc(1, sizeof(*rep));
+	if (rep == NULL) {
+		return cs_error_set(err, CS_ENOMEM, "out of memory building the report");
+	}
+	rep->generated_at_s = generated_at_s;
+	(void)cs_strlcpy(rep->zone, cfg->zone, sizeof(rep->zone));
+	rep->truth = cs_truth_copy(truth);
+	rep->resolvers =
+		cs_calloc(cfg->n_resolvers > 0 ? cfg->n_resolvers : 1, sizeof(*rep->resolvers));
+	if (rep->truth == NULL || rep->resolvers == NULL) {
+		cs_report_free(rep);
+		return cs_error_set(err, CS_ENOMEM, "out of memory building the report");
+	}
+	*out = rep;
 	return CS_OK;
 }
 
@@ -102,33 +157,20 @@ enum cs_errc cs_report_build(const struct cs_config *cfg, const struct cs_truth 
 			     const struct cs_observation *obs, int64_t generated_at_s,
 			     struct cs_report **out, struct cs_error *err)
 {
-	enum cs_errc rc = CS_OK;
+	struct cs_report *rep = NULL;
 	*out = NULL;
-	struct cs_report *rep = cs_calloc(1, sizeof(*rep));
-	if (rep == NULL) {
-		return cs_error_set(err, CS_ENOMEM, "out of memory building the report");
-	}
-	rep->generated_at_s = generated_at_s;
-	(void)cs_strlcpy(rep->zone, cfg->zone, sizeof(rep->zone));
-	rep->truth = cs_truth_copy(truth);
-	rep->resolvers = cs_calloc(cfg->n_resolvers, sizeof(*rep->resolvers));
-	if (rep->truth == NULL || rep->resolvers == NULL) {
-		rc = cs_error_set(err, CS_ENOMEM, "out of memory building the report");
-		goto out;
-	}
+	enum cs_errc rc = cs_report_new(cfg, truth, generated_at_s, &rep, err);
 	for (size_t i = 0; i < cfg->n_resolvers && rc == CS_OK; i++) {
 		rc = cs_report_judge_resolver(cfg, truth, i, obs, &rep->resolvers[i], err);
 		rep->n_resolvers = i + 1;
 	}
 	if (rc != CS_OK) {
-		goto out;
+		cs_report_free(rep);
+		return rc;
 	}
 	cs_report_summarize(rep);
 	*out = rep;
-	rep = NULL;
-out:
-	cs_report_free(rep);
-	return rc;
+	return CS_OK;
 }
 
 int cs_report_exit_code(const struct cs_report *rep)

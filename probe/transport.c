@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#define _GNU_SOURCE /* recvmmsg, SO_RCVBUFFORCE */
 #include "transport.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
@@ -159,4 +161,156 @@ void cs_tp_close(int fd)
 	if (fd >= 0) {
 		close(fd);
 	}
+}
+
+bool cs_tp_same(const struct cs_sockaddr *a, const struct cs_sockaddr *b)
+{
+	return same_addr(&a->ss, b);
+}
+
+uint32_t cs_tp_hash(const struct cs_sockaddr *a)
+{
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	uint16_t port = 0;
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *v4 = (const struct sockaddr_in *)&a->ss;
+		p = (const uint8_t *)&v4->sin_addr;
+		n = sizeof(v4->sin_addr);
+		port = v4->sin_port;
+	} else if (a->ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&a->ss;
+		p = (const uint8_t *)&v6->sin6_addr;
+		n = sizeof(v6->sin6_addr);
+		port = v6->sin6_port;
+	}
+	/* FNV-1a: the table is ours and its keys are the configured resolvers */
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++) {
+		h = (h ^ p[i]) * 16777619u;
+	}
+	h = (h ^ (uint32_t)(port & 0xff)) * 16777619u;
+	h = (h ^ (uint32_t)(port >> 8)) * 16777619u;
+	return h;
+}
+
+enum cs_tp_rc cs_tp_udp_shared(int family, int buf_bytes, int *fd, int *rcvbuf_got, int *sys_errno)
+{
+	*fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (*fd < 0) {
+		*sys_errno = errno;
+		return CS_TP_FAIL;
+	}
+	/* FORCE needs CAP_NET_ADMIN; without it the kernel caps at net.core.rmem_max */
+	if (setsockopt(*fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf_bytes, sizeof(buf_bytes)) != 0) {
+		(void)setsockopt(*fd, SOL_SOCKET, SO_RCVBUF, &buf_bytes, sizeof(buf_bytes));
+	}
+	if (setsockopt(*fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf_bytes, sizeof(buf_bytes)) != 0) {
+		(void)setsockopt(*fd, SOL_SOCKET, SO_SNDBUF, &buf_bytes, sizeof(buf_bytes));
+	}
+	int on = 1;
+	if (family == AF_INET6) {
+		(void)setsockopt(*fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+	} else {
+		(void)setsockopt(*fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+	}
+	int got = 0;
+	socklen_t len = sizeof(got);
+	if (getsockopt(*fd, SOL_SOCKET, SO_RCVBUF, &got, &len) != 0) {
+		got = 0;
+	}
+	*rcvbuf_got = got;
+	return CS_TP_OK;
+}
+
+enum cs_tp_rc cs_tp_sendto(int fd, const uint8_t *buf, size_t len, const struct cs_sockaddr *to,
+			   int *sys_errno)
+{
+	ssize_t n = sendto(fd, buf, len, MSG_NOSIGNAL, (const struct sockaddr *)&to->ss, to->len);
+	if (n < 0) {
+		int e = errno;
+		if (is_transient(e) || e == ENOBUFS) {
+			return CS_TP_AGAIN;
+		}
+		*sys_errno = e;
+		return CS_TP_FAIL;
+	}
+	return CS_TP_OK;
+}
+
+#define CS_TP_BATCH_MAX 64
+
+enum cs_tp_rc cs_tp_recv_batch(int fd, struct cs_dgram *d, size_t n, size_t *got, int *sys_errno)
+{
+	struct mmsghdr msgs[CS_TP_BATCH_MAX];
+	struct iovec iov[CS_TP_BATCH_MAX];
+	if (n > CS_TP_BATCH_MAX) {
+		n = CS_TP_BATCH_MAX;
+	}
+	memset(msgs, 0, n * sizeof(msgs[0]));
+	for (size_t i = 0; i < n; i++) {
+		iov[i].iov_base = d[i].buf;
+		iov[i].iov_len = d[i].size;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &d[i].from.ss;
+		msgs[i].msg_hdr.msg_namelen = sizeof(d[i].from.ss);
+	}
+	*got = 0;
+	int r = recvmmsg(fd, msgs, (unsigned)n, MSG_DONTWAIT, NULL);
+	if (r < 0) {
+		int e = errno;
+		if (is_transient(e)) {
+			return CS_TP_AGAIN;
+		}
+		*sys_errno = e;
+		return CS_TP_FAIL;
+	}
+	for (int i = 0; i < r; i++) {
+		d[i].from.len = msgs[i].msg_hdr.msg_namelen;
+		d[i].truncated = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+		d[i].got = msgs[i].msg_len;
+	}
+	*got = (size_t)r;
+	return r == 0 ? CS_TP_AGAIN : CS_TP_OK;
+}
+
+enum cs_tp_rc cs_tp_recv_icmp(int fd, uint8_t *buf, size_t size, size_t *got,
+			      struct cs_sockaddr *to, int *icmp_errno, int *sys_errno)
+{
+	union {
+		struct cmsghdr align;
+		uint8_t bytes[512];
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr m;
+	memset(&m, 0, sizeof(m));
+	memset(to, 0, sizeof(*to));
+	m.msg_name = &to->ss;
+	m.msg_namelen = sizeof(to->ss);
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = control.bytes;
+	m.msg_controllen = sizeof(control.bytes);
+	ssize_t n = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+	if (n < 0) {
+		int e = errno;
+		if (is_transient(e)) {
+			return CS_TP_AGAIN;
+		}
+		*sys_errno = e;
+		return CS_TP_FAIL;
+	}
+	to->len = m.msg_namelen;
+	*got = (size_t)n;
+	*icmp_errno = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+		if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+		    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+			struct sock_extended_err ee;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			*icmp_errno = (int)ee.ee_errno;
+		}
+	}
+	return CS_TP_OK;
 }

@@ -42,3 +42,36 @@ enum cs_tp_rc cs_tp_tcp_connected(int fd, int *sys_errno);
 enum cs_tp_rc cs_tp_read(int fd, uint8_t *buf, size_t size, size_t *got, int *sys_errno);
 
 void cs_tp_close(int fd);
+
+/* Shared UDP sockets: one socket carries the queries to many resolvers (unconnected, bound
+ * to a random ephemeral port by the kernel), replies are matched by source and ID. */
+
+/** A UDP socket for family (AF_INET, AF_INET6) with receive and send buffers of about
+ *  buf_bytes (SO_RCVBUFFORCE when allowed, else as much as rmem_max gives) and ICMP errors
+ *  queued (IP_RECVERR). *rcvbuf_got is what the kernel granted. */
+enum cs_tp_rc cs_tp_udp_shared(int family, int buf_bytes, int *fd, int *rcvbuf_got, int *sys_errno);
+enum cs_tp_rc cs_tp_sendto(int fd, const uint8_t *buf, size_t len, const struct cs_sockaddr *to,
+			   int *sys_errno);
+
+/** One datagram slot for cs_tp_recv_batch. */
+struct cs_dgram {
+	uint8_t *buf;
+	size_t size;
+	size_t got;     /**< the datagram's real size (may exceed size: truncated) */
+	bool truncated; /**< larger than size: the tail was dropped */
+	struct cs_sockaddr from;
+};
+
+/** Receive up to n datagrams (recvmmsg). *got how many; CS_TP_AGAIN when none waits. */
+enum cs_tp_rc cs_tp_recv_batch(int fd, struct cs_dgram *d, size_t n, size_t *got, int *sys_errno);
+
+/** One queued ICMP error (MSG_ERRQUEUE): the query it answers (its first bytes, in buf),
+ *  where that query went, and the error (ECONNREFUSED, EHOSTUNREACH, ...). CS_TP_AGAIN when
+ *  the queue is empty. */
+enum cs_tp_rc cs_tp_recv_icmp(int fd, uint8_t *buf, size_t size, size_t *got,
+			      struct cs_sockaddr *to, int *icmp_errno, int *sys_errno);
+
+/** Same address family, address and port. */
+bool cs_tp_same(const struct cs_sockaddr *a, const struct cs_sockaddr *b);
+/** A hash of address and port, for tables. */
+uint32_t cs_tp_hash(const struct cs_sockaddr *a);

@@ -86,6 +86,7 @@ struct cs_resolver_report {
 	bool has_software;
 	struct cs_software software;
 	char nsid[CS_EDE_TEXT_MAX];
+	size_t nsid_probe; /**< which probe's NSID (the first that had one) */
 	size_t n_findings;
 	struct cs_finding *findings; /**< in the order of the names, zone SOA last */
 	struct cs_purge_block purge;
@@ -122,10 +123,38 @@ enum cs_errc cs_report_build(const struct cs_config *cfg, const struct cs_truth 
 			     const struct cs_observation *obs, int64_t generated_at_s,
 			     struct cs_report **out, struct cs_error *err);
 
-/** Judge one resolver (for streaming): fills rr from its observations. */
+/** Judge one resolver: fills rr from its observations (obs as for cs_report_build). */
 enum cs_errc cs_report_judge_resolver(const struct cs_config *cfg, const struct cs_truth *truth,
 				      size_t resolver_index, const struct cs_observation *obs,
 				      struct cs_resolver_report *rr, struct cs_error *err);
+
+/**
+ * Judging as observations arrive, probe by probe in any order (streaming):
+ *
+ *	struct cs_judge j;
+ *	cs_judge_init(&j, cfg, truth);             // both borrowed for j's life
+ *	cs_judge_begin(&j, resolver_index, &rr, &err);
+ *	cs_judge_probe(&j, &rr, k, &obs_k);        // for each probe k < cs_report_probe_count
+ *	cs_judge_end(&rr);                         // status and heals
+ */
+struct cs_judge {
+	const struct cs_config *cfg;
+	const struct cs_truth *truth;
+	const char *patterns[CS_MAX_INCIDENT_PATTERNS];
+	char builtin[2 * CS_NAME_STR_MAX];
+	struct cs_classify_ctx ctx;
+	struct cs_truth_name zone_soa;
+};
+void cs_judge_init(struct cs_judge *j, const struct cs_config *cfg, const struct cs_truth *truth);
+enum cs_errc cs_judge_begin(const struct cs_judge *j, size_t resolver_index,
+			    struct cs_resolver_report *rr, struct cs_error *err);
+void cs_judge_probe(const struct cs_judge *j, struct cs_resolver_report *rr, size_t k,
+		    const struct cs_observation *obs);
+void cs_judge_end(struct cs_resolver_report *rr);
+
+/** An empty report for cfg's resolvers (n_resolvers 0: fill resolvers[] and count them). */
+enum cs_errc cs_report_new(const struct cs_config *cfg, const struct cs_truth *truth,
+			   int64_t generated_at_s, struct cs_report **out, struct cs_error *err);
 
 /** Recount the summary from the resolvers' statuses. */
 void cs_report_summarize(struct cs_report *rep);
