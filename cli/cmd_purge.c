@@ -37,11 +37,12 @@ enum cs_errc cli_fingerprint(struct event_base *base, const struct cs_config *cf
 	}
 	for (size_t i = 0; i < n && i < rep->n_resolvers; i++) {
 		const struct cs_resolver_report *rr = &rep->resolvers[i];
-		/* the operator's hint wins; a public service is known by its address; the
-		 * unreachable would not answer anyway */
+		/* the operator's hint wins; a public service is known by its address; only a
+		 * resolver that needs a purge needs its software known (a sweep of 10,000 healthy
+		 * resolvers must not cost 30,000 CHAOS queries more) */
 		want[i] = !rr->has_software &&
 			  cs_software_by_address(rr->address) == CS_SW_UNKNOWN &&
-			  rr->status != CS_STATUS_UNREACHABLE;
+			  rr->status == CS_STATUS_NEEDS_PURGE;
 		asked += want[i];
 	}
 	if (asked > 0) {
