@@ -103,7 +103,7 @@ static json_t *truth_json(const struct cs_truth *t)
 }
 
 /* null when nothing was checked; else the state, and the RRSIG that decided it */
-static json_t *sig_json(const struct cs_sig_facts *sig)
+static json_t *sig_json(const struct cs_report_sig *sig)
 {
 	if (sig->state == CS_SIG_UNCHECKED) {
 		return json_null();
@@ -120,7 +120,7 @@ static json_t *sig_json(const struct cs_sig_facts *sig)
 	return o;
 }
 
-static json_t *finding_json(const struct cs_finding *f)
+static json_t *finding_json(const struct cs_report_finding *f)
 {
 	json_t *o = json_object();
 	json_t *ede = json_array();
@@ -154,7 +154,7 @@ static json_t *finding_json(const struct cs_finding *f)
 	return o;
 }
 
-static json_t *findings_json(const struct cs_finding *f, size_t n)
+static json_t *findings_json(const struct cs_report_finding *f, size_t n)
 {
 	json_t *a = json_array();
 	bool ok = a != NULL;

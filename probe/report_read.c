@@ -413,8 +413,9 @@ static enum cs_errc read_finding(struct rd *rd, const json_t *o, const char *pat
 	return rc;
 }
 
+/* Read into full-size findings, then pack them as the report holds them. */
 static enum cs_errc read_findings(struct rd *rd, const json_t *o, const char *path,
-				  struct cs_finding **out, size_t *n)
+				  struct cs_report_finding **out, size_t *n)
 {
 	const json_t *arr = NULL;
 	char fp[PATH_MAX_LEN];
@@ -426,17 +427,23 @@ static enum cs_errc read_findings(struct rd *rd, const json_t *o, const char *pa
 	if (count == 0) {
 		return CS_OK;
 	}
-	*out = cs_calloc(count, sizeof(**out));
-	if (*out == NULL) {
+	struct cs_finding *work = cs_calloc(count, sizeof(*work));
+	if (work == NULL) {
 		return cs_error_set(rd->err, CS_ENOMEM, "%s: out of memory", rd->name);
 	}
-	*n = count;
 	sub(fp, sizeof(fp), path, "findings");
 	for (size_t i = 0; rc == CS_OK && i < count; i++) {
 		char p[PATH_MAX_LEN];
 		idx(p, sizeof(p), fp, i);
-		rc = read_finding(rd, json_array_get(arr, i), p, &(*out)[i]);
+		rc = read_finding(rd, json_array_get(arr, i), p, &work[i]);
 	}
+	if (rc == CS_OK) {
+		*out = cs_report_findings_pack(work, count);
+		rc = *out != NULL ? CS_OK
+				  : cs_error_set(rd->err, CS_ENOMEM, "%s: out of memory", rd->name);
+		*n = *out != NULL ? count : 0;
+	}
+	cs_free(work);
 	return rc;
 }
 
