@@ -757,9 +757,10 @@ enum cs_errc cs_report_load_string(const char *text, size_t len, const char *nam
 	enum cs_errc rc = CS_OK;
 
 	*out = NULL;
-	if (len > CS_MAX_CONFIG_BYTES) {
-		return cs_error_set(err, CS_ECONFIG, "%s: larger than the limit of %u bytes", name,
-				    (unsigned)CS_MAX_CONFIG_BYTES);
+	if (len > CS_MAX_REPORT_BYTES) {
+		return cs_error_set(err, CS_ECONFIG,
+				    "%s: larger than the limit of %u bytes (CS_MAX_REPORT_BYTES)",
+				    name, (unsigned)CS_MAX_REPORT_BYTES);
 	}
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
@@ -802,12 +803,12 @@ enum cs_errc cs_report_load(const char *path, struct cs_report **out, struct cs_
 		return rc;
 	}
 	/* one byte more than the limit tells "too large" from "exactly the limit" */
-	buf = cs_malloc((size_t)CS_MAX_CONFIG_BYTES + 1);
+	buf = cs_malloc((size_t)CS_MAX_REPORT_BYTES + 1);
 	if (buf == NULL) {
 		rc = cs_error_set(err, CS_ENOMEM, "%s: out of memory", name);
 		goto out;
 	}
-	len = fread(buf, 1, (size_t)CS_MAX_CONFIG_BYTES + 1, fp);
+	len = fread(buf, 1, (size_t)CS_MAX_REPORT_BYTES + 1, fp);
 	if (ferror(fp)) {
 		int e = errno;
 		rc = cs_error_set(err, CS_EIO, "%s: cannot read: %s", name, strerror(e));

@@ -241,7 +241,7 @@ void cs_report_free(struct cs_report *rep);
 
 /**
  * Read a cachesweep.report/1 JSON report back into the model, as hostile input: at most
- * CS_MAX_CONFIG_BYTES, every field checked; errors name the JSON path and what was expected.
+ * CS_MAX_REPORT_BYTES, every field checked; errors name the JSON path and what was expected.
  *
  * \param path  file to read; "-" reads standard input
  * \param out   on success a new report; free with cs_report_free()
