@@ -144,7 +144,7 @@ static void message(const struct cs_report *rep, size_t first, FILE *fp, bool md
 		fprintf(fp, "Wrong as of: %s\nHeals by itself: %s\n\nWhat it serves:\n\n", when,
 			heal);
 		for (size_t f = 0; f < rr->n_findings; f++) {
-			const struct cs_finding *fi = &rr->findings[f];
+			const struct cs_report_finding *fi = &rr->findings[f];
 			if (!cs_verdict_needs_purge(fi->verdict)) {
 				continue;
 			}
@@ -170,7 +170,7 @@ static void message(const struct cs_report *rep, size_t first, FILE *fp, bool md
 			fprintf(fp, "%s%s\n", code, rr->purge.instructions[k]);
 		}
 		for (size_t f = 0; f < rr->n_findings; f++) {
-			const struct cs_finding *fi = &rr->findings[f];
+			const struct cs_report_finding *fi = &rr->findings[f];
 			char type[16];
 			if (!cs_verdict_needs_purge(fi->verdict)) {
 				continue;

@@ -36,7 +36,7 @@ static void u32_or_empty(bool known, uint32_t v, FILE *fp)
 	}
 }
 
-static void ede_field(const struct cs_finding *f, FILE *fp)
+static void ede_field(const struct cs_report_finding *f, FILE *fp)
 {
 	char buf[CS_EDE_MAX * (CS_EDE_TEXT_MAX + 48)] = "";
 	size_t used = 0;
@@ -60,7 +60,7 @@ void render_csv(const struct cs_report *rep, FILE *fp)
 	for (size_t i = 0; i < rep->n_resolvers; i++) {
 		const struct cs_resolver_report *rr = &rep->resolvers[i];
 		for (size_t j = 0; j < rr->n_findings; j++) {
-			const struct cs_finding *f = &rr->findings[j];
+			const struct cs_report_finding *f = &rr->findings[j];
 			char type[16];
 			char rcode[16] = "";
 			cs_type_format(f->type, type, sizeof(type));

@@ -76,7 +76,7 @@ static void truth_block(const struct cs_report *rep, FILE *fp, bool color)
 	fputc('\n', fp);
 }
 
-static void finding_line(const struct cs_finding *f, FILE *fp, bool color)
+static void finding_line(const struct cs_report_finding *f, FILE *fp, bool color)
 {
 	char type[16];
 	char rcode[16] = "-";

@@ -146,7 +146,7 @@ static void status_line(const struct cs_report *rep, int code, FILE *fp)
 	fputc('\n', fp);
 }
 
-static void finding_line(const struct cs_finding *f, FILE *fp)
+static void finding_line(const struct cs_report_finding *f, FILE *fp)
 {
 	char type[16];
 	char rcode[16] = "no reply";

@@ -513,42 +513,53 @@ enum cs_verdict cs_classify(const struct cs_classify_ctx *ctx, const struct cs_t
 	return v;
 }
 
+void cs_status_acc_init(struct cs_status_acc *acc)
+{
+	*acc = (struct cs_status_acc){ .known = true, .all_timeout = true, .all_refused = true };
+}
+
+void cs_status_acc_add(struct cs_status_acc *acc, enum cs_verdict v, bool has_ttl,
+		       uint32_t ttl_remaining_s)
+{
+	acc->n++;
+	if (cs_verdict_needs_purge(v)) {
+		acc->purge = true;
+		if (has_ttl) {
+			acc->heals = ttl_remaining_s > acc->heals ? ttl_remaining_s : acc->heals;
+		} else {
+			acc->known = false;
+		}
+	}
+	acc->all_timeout = acc->all_timeout && v == CS_VERDICT_TIMEOUT;
+	acc->all_refused = acc->all_refused && v == CS_VERDICT_REFUSED;
+	acc->any_bad = acc->any_bad || v != CS_VERDICT_OK;
+}
+
+enum cs_status cs_status_acc_end(const struct cs_status_acc *acc, bool *heals_known,
+				 uint32_t *heals_in_s)
+{
+	*heals_known = acc->purge && acc->known;
+	*heals_in_s = acc->purge ? acc->heals : 0;
+	if (acc->purge) {
+		return CS_STATUS_NEEDS_PURGE;
+	}
+	if (acc->n > 0 && acc->all_timeout) {
+		return CS_STATUS_UNREACHABLE;
+	}
+	if (acc->n > 0 && acc->all_refused) {
+		return CS_STATUS_REFUSED;
+	}
+	return acc->any_bad ? CS_STATUS_DEGRADED : CS_STATUS_HEALTHY;
+}
+
 enum cs_status cs_status_of(const struct cs_finding *findings, size_t n, bool *heals_known,
 			    uint32_t *heals_in_s)
 {
-	bool purge = false;
-	bool known = true;
-	bool all_timeout = n > 0;
-	bool all_refused = n > 0;
-	bool any_bad = false;
-	uint32_t heals = 0;
-
+	struct cs_status_acc acc;
+	cs_status_acc_init(&acc);
 	for (size_t i = 0; i < n; i++) {
-		enum cs_verdict v = findings[i].verdict;
-		if (cs_verdict_needs_purge(v)) {
-			purge = true;
-			if (findings[i].has_ttl) {
-				heals = findings[i].ttl_remaining_s > heals
-						? findings[i].ttl_remaining_s
-						: heals;
-			} else {
-				known = false;
-			}
-		}
-		all_timeout = all_timeout && v == CS_VERDICT_TIMEOUT;
-		all_refused = all_refused && v == CS_VERDICT_REFUSED;
-		any_bad = any_bad || v != CS_VERDICT_OK;
+		cs_status_acc_add(&acc, findings[i].verdict, findings[i].has_ttl,
+				  findings[i].ttl_remaining_s);
 	}
-	*heals_known = purge && known;
-	*heals_in_s = purge ? heals : 0;
-	if (purge) {
-		return CS_STATUS_NEEDS_PURGE;
-	}
-	if (all_timeout) {
-		return CS_STATUS_UNREACHABLE;
-	}
-	if (all_refused) {
-		return CS_STATUS_REFUSED;
-	}
-	return any_bad ? CS_STATUS_DEGRADED : CS_STATUS_HEALTHY;
+	return cs_status_acc_end(&acc, heals_known, heals_in_s);
 }

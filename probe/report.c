@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The report model: classification of every resolver's observations. */
+#include <stdint.h>
 #include <string.h>
 
 #include <cachesweep/alloc.h>
@@ -54,6 +55,153 @@ void cs_judge_init(struct cs_judge *j, const struct cs_config *cfg, const struct
 			 sizeof(j->zone_soa.why_bogus));
 }
 
+/*
+ * Findings as the report holds them (struct cs_report_finding, report.h). While a resolver is
+ * judged its probes end in any order, so each finding has a slot of the largest size in one
+ * block (slots_new, slot_put); cs_judge_end repacks them to their length (repack).
+ */
+
+/* The most text one finding can hold: less than the struct whose arrays hold it. */
+#define SLOT_TEXT sizeof(struct cs_finding)
+
+/* A full-size finding seen as a packed one: its pointers are into f. */
+static struct cs_report_finding view_of(const struct cs_finding *f,
+					struct cs_report_ede ede[CS_EDE_MAX])
+{
+	const size_t n_ede = f->n_ede < CS_EDE_MAX ? f->n_ede : CS_EDE_MAX;
+	for (size_t e = 0; e < n_ede; e++) {
+		ede[e] = (struct cs_report_ede){ .code = f->ede[e].code, .text = f->ede[e].text };
+	}
+	return (struct cs_report_finding){
+		.name = f->name,
+		.defect = f->defect,
+		.detail = f->detail,
+		.ede = ede,
+		.n_ede = n_ede,
+		.sig = { .state = f->sig.state,
+			 .key_tag = f->sig.key_tag,
+			 .algorithm = f->sig.algorithm,
+			 .reason = f->sig.reason },
+		.verdict = f->verdict,
+		.ttl_remaining_s = f->ttl_remaining_s,
+		.serial = f->serial,
+		.type = f->type,
+		.rcode = f->rcode,
+		.cd_rcode = f->cd_rcode,
+		.has_ttl = f->has_ttl,
+		.not_validating = f->not_validating,
+		.stale_answer = f->stale_answer,
+		.has_serial = f->has_serial,
+		.known_bad_serial = f->known_bad_serial,
+		.answered = f->answered,
+		.ad = f->ad,
+		.cd_probed = f->cd_probed,
+		.cd_answered = f->cd_answered,
+	};
+}
+
+/* Copy s to *text and move *text past it. */
+static const char *pack_text(char **text, const char *s)
+{
+	char *copy = *text;
+	const size_t size = strlen(s) + 1;
+	memcpy(copy, s, size);
+	*text += size;
+	return copy;
+}
+
+/* The texts of f, NULs included. */
+static size_t text_size(const struct cs_report_finding *f)
+{
+	size_t size =
+		strlen(f->name) + strlen(f->defect) + strlen(f->detail) + strlen(f->sig.reason) + 4;
+	for (size_t e = 0; e < f->n_ede; e++) {
+		size += strlen(f->ede[e].text) + 1;
+	}
+	return size;
+}
+
+/* Copy f to *out with its EDEs from *ede on and its texts from *text on; both move on. */
+static void pack_one(const struct cs_report_finding *f, struct cs_report_finding *out,
+		     struct cs_report_ede **ede, char **text)
+{
+	*out = *f;
+	out->name = pack_text(text, f->name);
+	out->defect = pack_text(text, f->defect);
+	out->detail = pack_text(text, f->detail);
+	out->sig.reason = pack_text(text, f->sig.reason);
+	out->ede = *ede;
+	for (size_t e = 0; e < f->n_ede; e++) {
+		(*ede)[e] = (struct cs_report_ede){ .code = f->ede[e].code,
+						    .text = pack_text(text, f->ede[e].text) };
+	}
+	*ede += f->n_ede;
+}
+
+/* Put f in slot k of a block of n slots. */
+static void slot_put(struct cs_report_finding *block, size_t n, size_t k,
+		     const struct cs_finding *f)
+{
+	struct cs_report_ede ede_view[CS_EDE_MAX];
+	const struct cs_report_finding v = view_of(f, ede_view);
+	struct cs_report_ede *ede = (struct cs_report_ede *)(block + n) + k * CS_EDE_MAX;
+	char *text = (char *)((struct cs_report_ede *)(block + n) + n * CS_EDE_MAX) + k * SLOT_TEXT;
+	pack_one(&v, &block[k], &ede, &text);
+}
+
+/* n slots, each an empty finding (verdict ok, every text ""), in one block. */
+static struct cs_report_finding *slots_new(size_t n)
+{
+	const size_t slot = sizeof(struct cs_report_finding) +
+			    CS_EDE_MAX * sizeof(struct cs_report_ede) + SLOT_TEXT;
+	if (n > SIZE_MAX / slot) {
+		return NULL;
+	}
+	struct cs_report_finding *block = cs_malloc(n * slot);
+	static const struct cs_finding empty;
+	for (size_t k = 0; block != NULL && k < n; k++) {
+		slot_put(block, n, k, &empty);
+	}
+	return block;
+}
+
+/* n findings packed to their length in one new block, or NULL when out of memory. */
+static struct cs_report_finding *repack(const struct cs_report_finding *in, size_t n)
+{
+	size_t n_ede = 0;
+	size_t texts = 0;
+	for (size_t i = 0; i < n; i++) {
+		n_ede += in[i].n_ede;
+		texts += text_size(&in[i]);
+	}
+	/* no overflow: the sum is less than the slots in already take */
+	struct cs_report_finding *out =
+		cs_malloc(n * sizeof(*out) + n_ede * sizeof(struct cs_report_ede) + texts);
+	if (out == NULL) {
+		return NULL;
+	}
+	struct cs_report_ede *ede = (struct cs_report_ede *)(out + n);
+	char *text = (char *)(ede + n_ede);
+	for (size_t i = 0; i < n; i++) {
+		pack_one(&in[i], &out[i], &ede, &text);
+	}
+	return out;
+}
+
+struct cs_report_finding *cs_report_findings_pack(const struct cs_finding *in, size_t n)
+{
+	struct cs_report_finding *slots = slots_new(n);
+	if (slots == NULL) {
+		return NULL;
+	}
+	for (size_t k = 0; k < n; k++) {
+		slot_put(slots, n, k, &in[k]);
+	}
+	struct cs_report_finding *out = repack(slots, n);
+	cs_free(slots);
+	return out;
+}
+
 enum cs_errc cs_judge_begin(const struct cs_judge *j, size_t resolver_index,
 			    struct cs_resolver_report *rr, struct cs_error *err)
 {
@@ -73,7 +221,7 @@ enum cs_errc cs_judge_begin(const struct cs_judge *j, size_t resolver_index,
 				 sizeof(rr->software.name));
 		(void)cs_strlcpy(rr->software.source, "config", sizeof(rr->software.source));
 	}
-	rr->findings = cs_calloc(n, sizeof(*rr->findings));
+	rr->findings = slots_new(n);
 	if (rr->findings == NULL) {
 		return cs_error_set(err, CS_ENOMEM, "out of memory judging resolver %s", r->id);
 	}
@@ -89,7 +237,9 @@ void cs_judge_probe(const struct cs_judge *j, struct cs_resolver_report *rr, siz
 		return;
 	}
 	const struct cs_truth_name *tn = k < truth->n_names ? &truth->names[k] : &j->zone_soa;
-	cs_classify(&j->ctx, tn, obs, &rr->findings[k]);
+	struct cs_finding f;
+	cs_classify(&j->ctx, tn, obs, &f);
+	slot_put(rr->findings, rr->n_findings, k, &f);
 	/* the first probe's NSID that has one, in probe order */
 	if (obs->main.nsid[0] != '\0' && (rr->nsid[0] == '\0' || k < rr->nsid_probe)) {
 		(void)cs_strlcpy(rr->nsid, obs->main.nsid, sizeof(rr->nsid));
@@ -99,7 +249,19 @@ void cs_judge_probe(const struct cs_judge *j, struct cs_resolver_report *rr, siz
 
 void cs_judge_end(struct cs_resolver_report *rr)
 {
-	rr->status = cs_status_of(rr->findings, rr->n_findings, &rr->heals_known, &rr->heals_in_s);
+	struct cs_status_acc acc;
+	cs_status_acc_init(&acc);
+	for (size_t i = 0; i < rr->n_findings; i++) {
+		const struct cs_report_finding *f = &rr->findings[i];
+		cs_status_acc_add(&acc, f->verdict, f->has_ttl, f->ttl_remaining_s);
+	}
+	rr->status = cs_status_acc_end(&acc, &rr->heals_known, &rr->heals_in_s);
+	/* out of memory keeps the slots: valid findings too, only larger */
+	struct cs_report_finding *packed = repack(rr->findings, rr->n_findings);
+	if (packed != NULL) {
+		cs_free(rr->findings);
+		rr->findings = packed;
+	}
 }
 
 enum cs_errc cs_report_judge_resolver(const struct cs_config *cfg, const struct cs_truth *truth,

@@ -103,7 +103,7 @@ static json_t *truth_json(const struct cs_truth *t)
 }
 
 /* null when nothing was checked; else the state, and the RRSIG that decided it */
-static json_t *sig_json(const struct cs_sig_facts *sig)
+static json_t *sig_json(const struct cs_report_sig *sig)
 {
 	if (sig->state == CS_SIG_UNCHECKED) {
 		return json_null();
@@ -120,7 +120,7 @@ static json_t *sig_json(const struct cs_sig_facts *sig)
 	return o;
 }
 
-static json_t *finding_json(const struct cs_finding *f)
+static json_t *finding_json(const struct cs_report_finding *f)
 {
 	json_t *o = json_object();
 	json_t *ede = json_array();
@@ -154,7 +154,7 @@ static json_t *finding_json(const struct cs_finding *f)
 	return o;
 }
 
-static json_t *findings_json(const struct cs_finding *f, size_t n)
+static json_t *findings_json(const struct cs_report_finding *f, size_t n)
 {
 	json_t *a = json_array();
 	bool ok = a != NULL;
@@ -279,27 +279,33 @@ static json_t *summary_json(const struct cs_report_summary *s)
 	return o;
 }
 
-static json_t *report_json(const struct cs_report *rep)
+/* The top level without its resolvers: "resolvers" is an empty array, written in place. */
+static json_t *report_head_json(const struct cs_report *rep)
 {
 	char when[32];
 	cs_clock_format_utc(rep->generated_at_s, when, sizeof(when));
 	json_t *o = json_object();
-	json_t *resolvers = json_array();
-	bool ok = o != NULL && put(o, "schema", json_string(CS_REPORT_SCHEMA)) &&
-		  put(o, "generated_at", json_string(when)) &&
-		  put(o, "zone", json_string(rep->zone)) &&
-		  put(o, "truth", truth_json(rep->truth)) &&
-		  put(o, "summary", summary_json(&rep->summary));
-	ok = put(o, "resolvers", resolvers) && ok;
-	for (size_t i = 0; ok && i < rep->n_resolvers; i++) {
-		json_t *r = resolver_json(&rep->resolvers[i]);
-		ok = r != NULL && json_array_append_new(resolvers, r) == 0;
-	}
+	bool ok =
+		o != NULL && put(o, "schema", json_string(CS_REPORT_SCHEMA)) &&
+		put(o, "generated_at", json_string(when)) &&
+		put(o, "zone", json_string(rep->zone)) && put(o, "truth", truth_json(rep->truth)) &&
+		put(o, "summary", summary_json(&rep->summary)) && put(o, "resolvers", json_array());
 	if (!ok) {
 		json_decref(o);
 		return NULL;
 	}
 	return o;
+}
+
+/* A failed write: CS_EIO with errno's text. */
+static enum cs_errc write_failed(struct cs_error *err)
+{
+	int e = errno;
+	enum cs_errc code = cs_error_set(err, CS_EIO, "cannot write the report: %s", strerror(e));
+	if (err != NULL) {
+		err->sys_errno = e;
+	}
+	return code;
 }
 
 /* Dump root (stolen) and a newline; a failed write is an error with errno's text. */
@@ -311,22 +317,82 @@ static enum cs_errc dump(json_t *root, FILE *fp, size_t flags, struct cs_error *
 	int rc = json_dumpf(root, fp, flags);
 	json_decref(root);
 	if (rc != 0 || fputc('\n', fp) == EOF) {
-		int e = errno;
-		enum cs_errc code =
-			cs_error_set(err, CS_EIO, "cannot write the report: %s", strerror(e));
-		if (err != NULL) {
-			err->sys_errno = e;
-		}
-		return code;
+		return write_failed(err);
 	}
 	return CS_OK;
 }
 
+/* json_dump_callback's sink: writes to fp, and when indent is set, indents every line after
+ * the first by it (a JSON text has no raw newline inside a string). */
+struct sink {
+	FILE *fp;
+	const char *indent;
+};
+
+static int sink_write(const char *buf, size_t size, void *data)
+{
+	const struct sink *s = data;
+	while (size > 0) {
+		const char *nl = s->indent != NULL ? memchr(buf, '\n', size) : NULL;
+		const size_t n = nl != NULL ? (size_t)(nl - buf) + 1 : size;
+		if (fwrite(buf, 1, n, s->fp) != n) {
+			return -1;
+		}
+		if (nl != NULL && fputs(s->indent, s->fp) == EOF) {
+			return -1;
+		}
+		buf += n;
+		size -= n;
+	}
+	return 0;
+}
+
+/*
+ * The report, one resolver at a time: only one resolver's tree is ever built, and the bytes
+ * are those json_dumpf would write for the whole tree. The top level is dumped with
+ * "resolvers" as an empty array and cut at its "[]"; each resolver follows as an element, in
+ * the pretty form indented to its depth (two levels of JSON_INDENT(2)).
+ */
 enum cs_errc cs_report_write_json(const struct cs_report *rep, FILE *fp, bool pretty,
 				  struct cs_error *err)
 {
-	size_t flags = JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
-	return dump(report_json(rep), fp, flags, err);
+	const size_t flags = JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
+	/* how the head's dump ends: the empty array, then the top level's closing brace */
+	const char *const tail = pretty ? "[]\n}" : "[]}";
+	struct sink sink = { fp, pretty ? "    " : NULL };
+	json_t *head = report_head_json(rep);
+	char *text = head != NULL ? json_dumps(head, flags) : NULL;
+	json_decref(head);
+	if (text == NULL) {
+		return cs_error_set(err, CS_ENOMEM, "out of memory writing the report");
+	}
+	json_malloc_t jmalloc = NULL;
+	json_free_t jfree = NULL;
+	json_get_alloc_funcs(&jmalloc, &jfree); /* json_dumps's text is jansson's to free */
+	const size_t len = strlen(text);
+	const size_t tail_len = strlen(tail);
+	if (len < tail_len || strcmp(text + len - tail_len, tail) != 0) {
+		jfree(text);
+		return cs_error_set(err, CS_EIO,
+				    "cannot write the report: jansson's dump of the top level "
+				    "does not end in an empty \"resolvers\" array");
+	}
+	bool ok = fwrite(text, 1, len - tail_len, fp) == len - tail_len && fputc('[', fp) != EOF;
+	jfree(text);
+	for (size_t i = 0; ok && i < rep->n_resolvers; i++) {
+		json_t *r = resolver_json(&rep->resolvers[i]);
+		if (r == NULL) {
+			return cs_error_set(err, CS_ENOMEM, "out of memory writing the report");
+		}
+		ok = (i == 0 || fputc(',', fp) != EOF) && (!pretty || fputs("\n    ", fp) != EOF) &&
+		     json_dump_callback(r, sink_write, &sink, flags) == 0;
+		json_decref(r);
+	}
+	if (ok && pretty && rep->n_resolvers > 0) {
+		ok = fputs("\n  ", fp) != EOF;
+	}
+	ok = ok && fputs(pretty ? "]\n}\n" : "]}\n", fp) != EOF;
+	return ok ? CS_OK : write_failed(err);
 }
 
 /* An NDJSON record: {"kind": kind} followed by body's keys, in order (body is stolen). */

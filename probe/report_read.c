@@ -413,8 +413,9 @@ static enum cs_errc read_finding(struct rd *rd, const json_t *o, const char *pat
 	return rc;
 }
 
+/* Read into full-size findings, then pack them as the report holds them. */
 static enum cs_errc read_findings(struct rd *rd, const json_t *o, const char *path,
-				  struct cs_finding **out, size_t *n)
+				  struct cs_report_finding **out, size_t *n)
 {
 	const json_t *arr = NULL;
 	char fp[PATH_MAX_LEN];
@@ -426,17 +427,23 @@ static enum cs_errc read_findings(struct rd *rd, const json_t *o, const char *pa
 	if (count == 0) {
 		return CS_OK;
 	}
-	*out = cs_calloc(count, sizeof(**out));
-	if (*out == NULL) {
+	struct cs_finding *work = cs_calloc(count, sizeof(*work));
+	if (work == NULL) {
 		return cs_error_set(rd->err, CS_ENOMEM, "%s: out of memory", rd->name);
 	}
-	*n = count;
 	sub(fp, sizeof(fp), path, "findings");
 	for (size_t i = 0; rc == CS_OK && i < count; i++) {
 		char p[PATH_MAX_LEN];
 		idx(p, sizeof(p), fp, i);
-		rc = read_finding(rd, json_array_get(arr, i), p, &(*out)[i]);
+		rc = read_finding(rd, json_array_get(arr, i), p, &work[i]);
 	}
+	if (rc == CS_OK) {
+		*out = cs_report_findings_pack(work, count);
+		rc = *out != NULL ? CS_OK
+				  : cs_error_set(rd->err, CS_ENOMEM, "%s: out of memory", rd->name);
+		*n = *out != NULL ? count : 0;
+	}
+	cs_free(work);
 	return rc;
 }
 
@@ -750,9 +757,10 @@ enum cs_errc cs_report_load_string(const char *text, size_t len, const char *nam
 	enum cs_errc rc = CS_OK;
 
 	*out = NULL;
-	if (len > CS_MAX_CONFIG_BYTES) {
-		return cs_error_set(err, CS_ECONFIG, "%s: larger than the limit of %u bytes", name,
-				    (unsigned)CS_MAX_CONFIG_BYTES);
+	if (len > CS_MAX_REPORT_BYTES) {
+		return cs_error_set(err, CS_ECONFIG,
+				    "%s: larger than the limit of %u bytes (CS_MAX_REPORT_BYTES)",
+				    name, (unsigned)CS_MAX_REPORT_BYTES);
 	}
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
@@ -795,12 +803,12 @@ enum cs_errc cs_report_load(const char *path, struct cs_report **out, struct cs_
 		return rc;
 	}
 	/* one byte more than the limit tells "too large" from "exactly the limit" */
-	buf = cs_malloc((size_t)CS_MAX_CONFIG_BYTES + 1);
+	buf = cs_malloc((size_t)CS_MAX_REPORT_BYTES + 1);
 	if (buf == NULL) {
 		rc = cs_error_set(err, CS_ENOMEM, "%s: out of memory", name);
 		goto out;
 	}
-	len = fread(buf, 1, (size_t)CS_MAX_CONFIG_BYTES + 1, fp);
+	len = fread(buf, 1, (size_t)CS_MAX_REPORT_BYTES + 1, fp);
 	if (ferror(fp)) {
 		int e = errno;
 		rc = cs_error_set(err, CS_EIO, "%s: cannot read: %s", name, strerror(e));

@@ -344,7 +344,7 @@ static enum cs_errc run_templates(struct run *r, const char *zone)
 		char name[CS_NAME_STR_MAX] = "";
 		char type[16] = "";
 		if (per_name) {
-			const struct cs_finding *fi = &rr->findings[f];
+			const struct cs_report_finding *fi = &rr->findings[f];
 			if (!cs_verdict_needs_purge(fi->verdict) ||
 			    cs_name_normalize(fi->name, name, sizeof(name)) != 0) {
 				continue;

@@ -247,7 +247,7 @@ static size_t bad_names(const struct cs_resolver_report *rr, size_t i, char *nam
 			char *type, size_t tsize)
 {
 	for (; i < rr->n_findings; i++) {
-		const struct cs_finding *f = &rr->findings[i];
+		const struct cs_report_finding *f = &rr->findings[i];
 		if (cs_verdict_needs_purge(f->verdict) &&
 		    cs_name_normalize(f->name, name, size) == 0) {
 			cs_type_format(f->type, type, tsize);

@@ -44,7 +44,8 @@ enum cs_status {
 };
 #define CS_STATUS_COUNT (CS_STATUS_UNREACHABLE + 1)
 
-/** The judgement of one resolver × (name, type). */
+/** The judgement of one resolver × (name, type), as classification fills it. A report keeps
+ *  its findings packed to their length (struct cs_report_finding, report.h). */
 struct cs_finding {
 	char name[CS_NAME_STR_MAX];
 	uint16_t type;
@@ -100,6 +101,18 @@ bool cs_verdict_unjudged(enum cs_verdict v);
  */
 enum cs_status cs_status_of(const struct cs_finding *findings, size_t n, bool *heals_known,
 			    uint32_t *heals_in_s);
+
+/** cs_status_of one finding at a time, for findings kept in another form (report.h). */
+struct cs_status_acc {
+	size_t n;
+	bool purge, known, all_timeout, all_refused, any_bad;
+	uint32_t heals;
+};
+void cs_status_acc_init(struct cs_status_acc *acc);
+void cs_status_acc_add(struct cs_status_acc *acc, enum cs_verdict v, bool has_ttl,
+		       uint32_t ttl_remaining_s);
+enum cs_status cs_status_acc_end(const struct cs_status_acc *acc, bool *heals_known,
+				 uint32_t *heals_in_s);
 
 /** Contract strings: "cached_nxdomain", "needs_purge". NULL for out-of-range values. */
 const char *cs_verdict_name(enum cs_verdict v);

@@ -10,7 +10,8 @@
 #define CS_MAX_AUTHORITIES       64      /**< authoritative servers in truth.authorities */
 #define CS_MAX_BAD_SERIALS       1000    /**< known_bad_serials entries */
 #define CS_MAX_INCIDENT_PATTERNS 64      /**< incident_patterns entries */
-#define CS_MAX_CONFIG_BYTES      (16u * 1024u * 1024u)  /**< a config or report file */
+#define CS_MAX_CONFIG_BYTES      (16u * 1024u * 1024u)  /**< a config file */
+#define CS_MAX_REPORT_BYTES      (64u * 1024u * 1024u)  /**< a report read back */
 #define CS_MAX_LIST_BYTES        (256u * 1024u * 1024u) /**< a resolver list file */
 #define CS_MAX_LIST_LINE         1024                   /**< one line of a resolver list file */
 #define CS_MAX_REPLY             65535                  /**< one DNS message */

@@ -63,14 +63,69 @@ struct cs_purge_block {
 	struct cs_purge_action *actions;
 };
 
-/** A sweep's first probe of a resolver, before the purge. findings owned. */
+/** An EDE as the report holds it. text is "" when the resolver sent none. */
+struct cs_report_ede {
+	uint16_t code;
+	const char *text;
+};
+
+/** struct cs_sig_facts as the report holds it. reason is "" when none. */
+struct cs_report_sig {
+	enum cs_sig_state state;
+	uint16_t key_tag;
+	uint8_t algorithm;
+	const char *reason;
+};
+
+/**
+ * A finding as the report holds it: struct cs_finding (classify.h, what classification fills)
+ * with its texts stored to their length, about a tenth of its size. The fields mean what
+ * cs_finding's do. The strings are never NULL ("" when empty).
+ *
+ * An array of them is one block made by cs_report_findings_pack() or the cs_judge_ functions:
+ * the array, then the EDEs and the texts they point to. cs_free() of the array frees it all; the
+ * array can be moved from one report to another as one pointer.
+ */
+struct cs_report_finding {
+	const char *name;
+	const char *defect;
+	const char *detail;
+	const struct cs_report_ede *ede; /**< n_ede entries (at most CS_EDE_MAX) */
+	size_t n_ede;
+	struct cs_report_sig sig;
+	enum cs_verdict verdict;
+	uint32_t ttl_remaining_s;
+	uint32_t serial;
+	uint16_t type;
+	uint16_t rcode;
+	uint16_t cd_rcode;
+	bool has_ttl;
+	bool not_validating;
+	bool stale_answer;
+	bool has_serial;
+	bool known_bad_serial;
+	bool answered;
+	bool ad;
+	bool cd_probed;
+	bool cd_answered;
+};
+
+/**
+ * Pack n findings of classification into one block of n struct cs_report_finding (see above).
+ * n may be 0. The block is freed with cs_free().
+ * \return the block, or NULL when out of memory
+ */
+CS_NODISCARD struct cs_report_finding *cs_report_findings_pack(const struct cs_finding *in,
+							       size_t n);
+
+/** A sweep's first probe of a resolver, before the purge. findings owned (one block). */
 struct cs_before_block {
 	bool present;
 	enum cs_status status;
 	bool heals_known;
 	uint32_t heals_in_s;
 	size_t n_findings;
-	struct cs_finding *findings;
+	struct cs_report_finding *findings;
 };
 
 struct cs_resolver_report {
@@ -88,7 +143,8 @@ struct cs_resolver_report {
 	char nsid[CS_EDE_TEXT_MAX];
 	size_t nsid_probe; /**< which probe's NSID (the first that had one) */
 	size_t n_findings;
-	struct cs_finding *findings; /**< in the order of the names, zone SOA last */
+	/** in the order of the names, zone SOA last; one block (cs_report_findings_pack) */
+	struct cs_report_finding *findings;
 	struct cs_purge_block purge;
 	struct cs_before_block before;
 };
@@ -185,7 +241,7 @@ void cs_report_free(struct cs_report *rep);
 
 /**
  * Read a cachesweep.report/1 JSON report back into the model, as hostile input: at most
- * CS_MAX_CONFIG_BYTES, every field checked; errors name the JSON path and what was expected.
+ * CS_MAX_REPORT_BYTES, every field checked; errors name the JSON path and what was expected.
  *
  * \param path  file to read; "-" reads standard input
  * \param out   on success a new report; free with cs_report_free()

@@ -18,16 +18,21 @@ static void finding(struct cs_finding *f, const char *name, uint16_t type, enum 
 	(void)cs_strlcpy(f->detail, detail, sizeof(f->detail));
 }
 
-static bool resolver(struct cs_resolver_report *rr, const char *id, const char *address,
-		     uint16_t port, enum cs_status status, size_t n_findings)
+static void resolver(struct cs_resolver_report *rr, const char *id, const char *address,
+		     uint16_t port, enum cs_status status)
 {
 	memset(rr, 0, sizeof(*rr));
 	(void)cs_strlcpy(rr->id, id, sizeof(rr->id));
 	(void)cs_strlcpy(rr->address, address, sizeof(rr->address));
 	rr->port = port;
 	rr->status = status;
-	rr->findings = cs_calloc(n_findings, sizeof(*rr->findings));
-	rr->n_findings = rr->findings != NULL ? n_findings : 0;
+}
+
+/* The resolver keeps the findings w, packed as a report holds them. */
+static bool keep(struct cs_resolver_report *rr, const struct cs_finding *w, size_t n)
+{
+	rr->findings = cs_report_findings_pack(w, n);
+	rr->n_findings = rr->findings != NULL ? n : 0;
 	return rr->findings != NULL;
 }
 
@@ -41,6 +46,7 @@ struct cs_report *fake_report_new(void)
 	(void)cs_strlcpy(rep->zone, "se.", sizeof(rep->zone));
 	rep->truth = cs_truth_new(2, 2);
 	rep->resolvers = cs_calloc(4, sizeof(*rep->resolvers));
+	rep->n_resolvers = rep->resolvers != NULL ? 4 : 0;
 	if (rep->truth == NULL || rep->resolvers == NULL) {
 		cs_report_free(rep);
 		return NULL;
@@ -67,78 +73,63 @@ struct cs_report *fake_report_new(void)
 	}
 
 	bool ok = true;
+	struct cs_finding w[3];
 	struct cs_resolver_report *rr = &rep->resolvers[0];
-	ok = ok && resolver(rr, "isp-1", "192.0.2.53", 53, CS_STATUS_NEEDS_PURGE, 3);
-	rep->n_resolvers = 1;
-	if (ok) {
-		(void)cs_strlcpy(rr->operator_name, "Example ISP", sizeof(rr->operator_name));
-		(void)cs_strlcpy(rr->contact, "noc@example.net", sizeof(rr->contact));
-		rr->has_software = true;
-		(void)cs_strlcpy(rr->software.name, "unbound", sizeof(rr->software.name));
-		(void)cs_strlcpy(rr->software.source, "config", sizeof(rr->software.source));
-		rr->heals_known = true;
-		rr->heals_in_s = 3412;
-		finding(&rr->findings[0], "shop1.se.", CS_TYPE_A, CS_VERDICT_CACHED_NXDOMAIN, true,
-			CS_RCODE_NXDOMAIN, "NXDOMAIN for a name that exists");
-		rr->findings[0].has_ttl = true;
-		rr->findings[0].ttl_remaining_s = 3412;
-		finding(&rr->findings[1], "shop2.se.", CS_TYPE_A, CS_VERDICT_OK, true,
-			CS_RCODE_NOERROR, "");
-		finding(&rr->findings[2], "se.", CS_TYPE_SOA, CS_VERDICT_STALE_SERIAL, true,
-			CS_RCODE_NOERROR, "serial 2026112700 is behind 2026112801");
-		rr->findings[2].has_serial = true;
-		rr->findings[2].serial = 2026112700;
-		rr->findings[2].has_ttl = true;
-		rr->findings[2].ttl_remaining_s = 1200;
-	}
+	resolver(rr, "isp-1", "192.0.2.53", 53, CS_STATUS_NEEDS_PURGE);
+	(void)cs_strlcpy(rr->operator_name, "Example ISP", sizeof(rr->operator_name));
+	(void)cs_strlcpy(rr->contact, "noc@example.net", sizeof(rr->contact));
+	rr->has_software = true;
+	(void)cs_strlcpy(rr->software.name, "unbound", sizeof(rr->software.name));
+	(void)cs_strlcpy(rr->software.source, "config", sizeof(rr->software.source));
+	rr->heals_known = true;
+	rr->heals_in_s = 3412;
+	finding(&w[0], "shop1.se.", CS_TYPE_A, CS_VERDICT_CACHED_NXDOMAIN, true, CS_RCODE_NXDOMAIN,
+		"NXDOMAIN for a name that exists");
+	w[0].has_ttl = true;
+	w[0].ttl_remaining_s = 3412;
+	finding(&w[1], "shop2.se.", CS_TYPE_A, CS_VERDICT_OK, true, CS_RCODE_NOERROR, "");
+	finding(&w[2], "se.", CS_TYPE_SOA, CS_VERDICT_STALE_SERIAL, true, CS_RCODE_NOERROR,
+		"serial 2026112700 is behind 2026112801");
+	w[2].has_serial = true;
+	w[2].serial = 2026112700;
+	w[2].has_ttl = true;
+	w[2].ttl_remaining_s = 1200;
+	ok = ok && keep(rr, w, 3);
 
 	rr = &rep->resolvers[1];
-	ok = ok && resolver(rr, "public-1", "198.51.100.1", 53, CS_STATUS_HEALTHY, 3);
-	rep->n_resolvers = ok ? 2 : rep->n_resolvers;
-	if (ok) {
-		(void)cs_strlcpy(rr->nsid, "anycast-fra-3", sizeof(rr->nsid));
-		finding(&rr->findings[0], "shop1.se.", CS_TYPE_A, CS_VERDICT_OK, true,
-			CS_RCODE_NOERROR, "");
-		finding(&rr->findings[1], "shop2.se.", CS_TYPE_A, CS_VERDICT_OK, true,
-			CS_RCODE_NOERROR, "");
-		finding(&rr->findings[2], "se.", CS_TYPE_SOA, CS_VERDICT_OK, true, CS_RCODE_NOERROR,
-			"");
-		rr->findings[2].has_serial = true;
-		rr->findings[2].serial = 2026112801;
-	}
+	resolver(rr, "public-1", "198.51.100.1", 53, CS_STATUS_HEALTHY);
+	(void)cs_strlcpy(rr->nsid, "anycast-fra-3", sizeof(rr->nsid));
+	finding(&w[0], "shop1.se.", CS_TYPE_A, CS_VERDICT_OK, true, CS_RCODE_NOERROR, "");
+	finding(&w[1], "shop2.se.", CS_TYPE_A, CS_VERDICT_OK, true, CS_RCODE_NOERROR, "");
+	finding(&w[2], "se.", CS_TYPE_SOA, CS_VERDICT_OK, true, CS_RCODE_NOERROR, "");
+	w[2].has_serial = true;
+	w[2].serial = 2026112801;
+	ok = ok && keep(rr, w, 3);
 
 	rr = &rep->resolvers[2];
-	ok = ok && resolver(rr, "dead-1", "203.0.113.7", 5353, CS_STATUS_UNREACHABLE, 3);
-	rep->n_resolvers = ok ? 3 : rep->n_resolvers;
-	if (ok) {
-		static const char *const qn[] = { "shop1.se.", "shop2.se.", "se." };
-		for (size_t i = 0; i < 3; i++) {
-			finding(&rr->findings[i], qn[i], i < 2 ? CS_TYPE_A : CS_TYPE_SOA,
-				CS_VERDICT_TIMEOUT, false, 0,
-				"no reply in 3 attempts over 6000 ms");
-		}
+	resolver(rr, "dead-1", "203.0.113.7", 5353, CS_STATUS_UNREACHABLE);
+	static const char *const qn[] = { "shop1.se.", "shop2.se.", "se." };
+	for (size_t i = 0; i < 3; i++) {
+		finding(&w[i], qn[i], i < 2 ? CS_TYPE_A : CS_TYPE_SOA, CS_VERDICT_TIMEOUT, false, 0,
+			"no reply in 3 attempts over 6000 ms");
 	}
+	ok = ok && keep(rr, w, 3);
 
 	rr = &rep->resolvers[3];
-	ok = ok && resolver(rr, "isp-2 \"east\", b\\1", "2001:db8::53", 53, CS_STATUS_DEGRADED, 3);
-	rep->n_resolvers = ok ? 4 : rep->n_resolvers;
-	if (ok) {
-		rr->transport = CS_TRANSPORT_TCP;
-		(void)cs_strlcpy(rr->operator_name, "East, \"Inc\"", sizeof(rr->operator_name));
-		finding(&rr->findings[0], "shop1.se.", CS_TYPE_A, CS_VERDICT_SERVFAIL, true,
-			CS_RCODE_SERVFAIL, "SERVFAIL | upstream \"down\", CD=1 too");
-		rr->findings[0].n_ede = 1;
-		rr->findings[0].ede[0].code = 22;
-		(void)cs_strlcpy(rr->findings[0].ede[0].text, "no reachable authority",
-				 sizeof(rr->findings[0].ede[0].text));
-		rr->findings[0].cd_probed = true;
-		rr->findings[0].cd_answered = true;
-		rr->findings[0].cd_rcode = CS_RCODE_SERVFAIL;
-		finding(&rr->findings[1], "shop2.se.", CS_TYPE_A, CS_VERDICT_OK, true,
-			CS_RCODE_NOERROR, "");
-		finding(&rr->findings[2], "se.", CS_TYPE_SOA, CS_VERDICT_OK, true, CS_RCODE_NOERROR,
-			"");
-	}
+	resolver(rr, "isp-2 \"east\", b\\1", "2001:db8::53", 53, CS_STATUS_DEGRADED);
+	rr->transport = CS_TRANSPORT_TCP;
+	(void)cs_strlcpy(rr->operator_name, "East, \"Inc\"", sizeof(rr->operator_name));
+	finding(&w[0], "shop1.se.", CS_TYPE_A, CS_VERDICT_SERVFAIL, true, CS_RCODE_SERVFAIL,
+		"SERVFAIL | upstream \"down\", CD=1 too");
+	w[0].n_ede = 1;
+	w[0].ede[0].code = 22;
+	(void)cs_strlcpy(w[0].ede[0].text, "no reachable authority", sizeof(w[0].ede[0].text));
+	w[0].cd_probed = true;
+	w[0].cd_answered = true;
+	w[0].cd_rcode = CS_RCODE_SERVFAIL;
+	finding(&w[1], "shop2.se.", CS_TYPE_A, CS_VERDICT_OK, true, CS_RCODE_NOERROR, "");
+	finding(&w[2], "se.", CS_TYPE_SOA, CS_VERDICT_OK, true, CS_RCODE_NOERROR, "");
+	ok = ok && keep(rr, w, 3);
 	if (!ok) {
 		cs_report_free(rep);
 		return NULL;

@@ -19,7 +19,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > CS_MAX_CONFIG_BYTES) {
+	if (size > CS_MAX_REPORT_BYTES) {
 		return 0;
 	}
 	struct cs_report *rep = NULL;

@@ -104,12 +104,11 @@ static struct cs_report *one_resolver_report(void)
 	(void)cs_strlcpy(rr->address, "192.0.2.1", sizeof(rr->address));
 	rr->port = 53;
 	rr->status = CS_STATUS_NEEDS_PURGE;
-	rr->findings = cs_calloc(1, sizeof(*rr->findings));
+	struct cs_finding f = { .type = CS_TYPE_A, .verdict = CS_VERDICT_CACHED_NXDOMAIN };
+	(void)cs_strlcpy(f.name, "shop1.se.", sizeof(f.name));
+	rr->findings = cs_report_findings_pack(&f, 1);
 	assert_non_null(rr->findings);
 	rr->n_findings = 1;
-	(void)cs_strlcpy(rr->findings[0].name, "shop1.se.", sizeof(rr->findings[0].name));
-	rr->findings[0].type = CS_TYPE_A;
-	rr->findings[0].verdict = CS_VERDICT_CACHED_NXDOMAIN;
 	cs_report_summarize(rep);
 	return rep;
 }

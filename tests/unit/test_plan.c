@@ -37,28 +37,32 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct cs_finding findings[3];
+static struct cs_report_finding findings[3];
+
+/* A finding as a report holds it; the texts are static. */
+static struct cs_report_finding finding(const char *name, uint16_t type, enum cs_verdict v)
+{
+	return (struct cs_report_finding){ .name = name,
+					   .defect = "",
+					   .detail = "",
+					   .sig.reason = "",
+					   .type = type,
+					   .verdict = v };
+}
 
 static void make_rr(struct cs_resolver_report *rr, const char *software, const char *address,
 		    enum cs_verdict v1, enum cs_verdict v2)
 {
 	memset(rr, 0, sizeof(*rr));
-	memset(findings, 0, sizeof(findings));
 	(void)cs_strlcpy(rr->id, "r1", sizeof(rr->id));
 	(void)cs_strlcpy(rr->address, address, sizeof(rr->address));
 	if (software != NULL) {
 		rr->has_software = true;
 		(void)cs_strlcpy(rr->software.name, software, sizeof(rr->software.name));
 	}
-	(void)cs_strlcpy(findings[0].name, "shop1.example.se.", sizeof(findings[0].name));
-	findings[0].type = CS_TYPE_A;
-	findings[0].verdict = v1;
-	(void)cs_strlcpy(findings[1].name, "www.example.se.", sizeof(findings[1].name));
-	findings[1].type = CS_TYPE_AAAA;
-	findings[1].verdict = v2;
-	(void)cs_strlcpy(findings[2].name, "se.", sizeof(findings[2].name));
-	findings[2].type = CS_TYPE_SOA;
-	findings[2].verdict = CS_VERDICT_OK;
+	findings[0] = finding("shop1.example.se.", CS_TYPE_A, v1);
+	findings[1] = finding("www.example.se.", CS_TYPE_AAAA, v2);
+	findings[2] = finding("se.", CS_TYPE_SOA, CS_VERDICT_OK);
 	rr->findings = findings;
 	rr->n_findings = 3;
 	rr->status = CS_STATUS_NEEDS_PURGE;
@@ -337,7 +341,7 @@ static void test_plan_hostile_names_skipped(void **state)
 	struct cs_purge_block pb = { 0 };
 	struct cs_error err = { 0 };
 	make_rr(&rr, "google", "192.0.2.1", CS_VERDICT_CACHED_NXDOMAIN, CS_VERDICT_CACHED_NXDOMAIN);
-	(void)cs_strlcpy(findings[0].name, "a.se'; rm -rf /", sizeof(findings[0].name));
+	findings[0].name = "a.se'; rm -rf /";
 	struct cs_plan_input in = { .zone = "se.", .rr = &rr };
 	assert_int_equal(cs_plan_build(&in, &pb, &err), CS_OK);
 	for (size_t i = 0; i < pb.n_instructions; i++) {

@@ -242,9 +242,10 @@ static void test_report_load_too_large_refused(void **state)
 	struct cs_report *rep = NULL;
 	struct cs_error err = { 0 };
 	assert_int_equal(
-		cs_report_load_string("{}", (size_t)CS_MAX_CONFIG_BYTES + 1, "big", &rep, &err),
+		cs_report_load_string("{}", (size_t)CS_MAX_REPORT_BYTES + 1, "big", &rep, &err),
 		CS_ECONFIG);
-	assert_non_null(strstr(err.msg, "larger than the limit"));
+	assert_non_null(
+		strstr(err.msg, "larger than the limit of 67108864 bytes (CS_MAX_REPORT_BYTES)"));
 }
 
 static void test_report_load_missing_file_eio(void **state)
