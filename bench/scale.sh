@@ -10,6 +10,9 @@
 # (/usr/bin/time -v); dnsperf against one NSD address in the same run is the raw limit.
 #
 #   bench/scale.sh [-b BUILD_DIR] [-n "100 1000 10000"] [-r RUNS] [-s SILENT_PERCENT]
+#                  [-c WINDOW]
+#
+# WINDOW is --concurrency, the resolvers in flight at once (default 1000).
 #
 # BENCH_WRAP="perf record -g -o /tmp/perf.data" profiles the runs.
 # Needs root (binds port 53), nsd, dnsperf, time, jq, python3. Writes a Markdown table to
@@ -24,9 +27,11 @@ silent_pct=10
 names=5
 timeout_ms=500
 retries=0
-while getopts b:n:r:s: o; do
+window=1000
+while getopts b:c:n:r:s: o; do
 	case $o in
 	b) build=$OPTARG ;;
+	c) window=$OPTARG ;;
 	n) sizes=$OPTARG ;;
 	r) runs=$OPTARG ;;
 	s) silent_pct=$OPTARG ;;
@@ -138,7 +143,7 @@ for n in $sizes; do
 	for r in $(seq 1 "$runs"); do
 		# shellcheck disable=SC2086 # BENCH_WRAP is a command prefix (e.g. "perf record -g")
 		/usr/bin/time -v ${BENCH_WRAP:-} "$bin" probe -c "$work/cfg.json" --format json -o "$work/r.json" \
-			--timeout-ms "$timeout_ms" --retries "$retries" --concurrency 10000 \
+			--timeout-ms "$timeout_ms" --retries "$retries" --concurrency "$window" \
 			--qps-per-resolver 0 --qps-total 0 2>"$work/time.$r" || true
 		wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$work/time.$r")
 		cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.2f", u + s }' "$work/time.$r")

@@ -681,7 +681,7 @@ static bool attempt_id(const struct probe *p, uint16_t id, int sock)
 static void on_datagram(struct cs_engine *eng, int family, int sock, const struct cs_sockaddr *from,
 			const uint8_t *buf, size_t len, bool truncated, int icmp_errno)
 {
-	uint16_t id = len >= 2 ? (uint16_t)(buf[0] << 8 | buf[1]) : 0;
+	uint16_t id = len >= 2 ? (uint16_t)((unsigned)buf[0] << 8 | (unsigned)buf[1]) : 0;
 	bool known = false;
 	for (struct rstate *r = *table_slot(eng, from), *rn = NULL; r != NULL; r = rn) {
 		rn = r->hnext;
