@@ -163,6 +163,8 @@ static enum cs_errc probe_round(struct event_base *base, const struct cs_config 
 		.done = round_done,
 		.arg = &rd,
 	};
+	const struct cs_clock *clock = cs_clock_system();
+	const uint64_t t0 = clock->mono_ms(clock);
 	if (rc == CS_OK) {
 		rc = cs_engine_run_source(eng, &src, err);
 	}
@@ -170,11 +172,13 @@ static enum cs_errc probe_round(struct event_base *base, const struct cs_config 
 		struct cs_engine_stats es;
 		cs_engine_get_stats(eng, &es);
 		cs_log(CS_LOG_INFO, CS_LOG_PROBE,
-		       "%zu queries sent, %zu late replies taken, %zu stray datagrams, %zu sends "
+		       "in %llu ms: %zu queries sent, %zu late replies taken, %zu stray datagrams, "
+		       "%zu sends "
 		       "deferred; at most %zu resolvers in the window and %zu queries in flight "
 		       "(receive buffers hold %zu)",
-		       es.queries_sent, es.replies_late, es.datagrams_stray, es.send_deferred,
-		       es.peak_window, es.peak_in_flight, es.udp_in_flight_cap);
+		       (unsigned long long)(clock->mono_ms(clock) - t0), es.queries_sent,
+		       es.replies_late, es.datagrams_stray, es.send_deferred, es.peak_window,
+		       es.peak_in_flight, es.udp_in_flight_cap);
 	}
 	cs_engine_free(eng);
 	cs_keyset_free(keys);

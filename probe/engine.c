@@ -51,6 +51,11 @@
 /* A send refused by a full socket buffer is tried again after this long. */
 #define SEND_RETRY_MS 2
 #define MAX_ATTEMPTS  (CS_MAX_RETRIES + 2u) /* retries, plus one TCP fallback */
+#define ID_POOL       256
+#define WIRE_TPL      16 /* distinct questions whose query is kept built */
+#define SEND_BATCH    64 /* queries in one sendmmsg */
+/* Observations kept for reuse: one is made per probe end, and they are big. */
+#define OBS_POOL 64
 
 enum phase {
 	PHASE_MAIN = 0,
@@ -89,6 +94,12 @@ struct ufamily {
 };
 
 struct rstate;
+
+struct wire_tpl {
+	struct cs_query q;
+	uint8_t *wire;
+	size_t len;
+};
 
 struct probe {
 	struct cs_engine *eng;
@@ -235,6 +246,18 @@ struct cs_engine {
 	enum cs_errc fail_rc;
 	struct cs_error fail_err;
 	struct cs_engine_stats stats;
+	bool batching; /* inside dispatch: UDP sends gather in batch[] */
+	struct probe *batch[SEND_BATCH];
+	size_t n_batch;
+	unsigned batch_family;
+	unsigned batch_sock;
+	struct wire_tpl tpl[WIRE_TPL];
+	size_t n_tpl;
+	size_t next_tpl;
+	uint16_t id_pool[ID_POOL];
+	size_t n_ids_left;
+	struct cs_observation *obs_pool[OBS_POOL];
+	size_t n_obs_pool;
 };
 
 static void schedule_dispatch(struct cs_engine *eng);
@@ -376,6 +399,18 @@ static void resolver_done(struct rstate *r)
 	schedule_dispatch(eng);
 }
 
+static void put_obs(struct cs_engine *eng, struct cs_observation *o)
+{
+	if (o == NULL) {
+		return;
+	}
+	if (eng->n_obs_pool < OBS_POOL) {
+		eng->obs_pool[eng->n_obs_pool++] = o;
+		return;
+	}
+	cs_free(o);
+}
+
 /* A probe's sockets, events and query: what it holds while it can still send. */
 static void release_io(struct probe *p)
 {
@@ -393,7 +428,7 @@ static void free_probe_parts(struct probe *p)
 	release_io(p);
 	cs_free(p->last_ignored);
 	p->last_ignored = NULL;
-	cs_free(p->obs);
+	put_obs(p->eng, p->obs);
 	p->obs = NULL;
 }
 
@@ -420,7 +455,13 @@ static void reap(struct cs_engine *eng)
 static struct cs_observation *obs_of(struct probe *p)
 {
 	if (p->obs == NULL) {
-		p->obs = cs_calloc(1, sizeof(*p->obs));
+		struct cs_engine *eng = p->eng;
+		if (eng->n_obs_pool > 0) {
+			p->obs = eng->obs_pool[--eng->n_obs_pool];
+			memset(p->obs, 0, sizeof(*p->obs));
+		} else {
+			p->obs = cs_calloc(1, sizeof(*p->obs));
+		}
 		if (p->obs == NULL) {
 			fail_run(p->eng, CS_ENOMEM, "out of memory for an observation");
 		}
@@ -677,6 +718,29 @@ static bool attempt_id(const struct probe *p, uint16_t id, int sock)
 	return false;
 }
 
+/* A reply with an unknown ID: note it on the queries to r on sock whose question it answers.
+ * True if one did. */
+static bool note_wrong_id(struct rstate *r, int sock, uint16_t id, const uint8_t *buf, size_t len)
+{
+	bool noted = false;
+	for (struct probe *p = r->running; p != NULL; p = p->rnext) {
+		if (p->tcp || p->sock != sock) {
+			continue;
+		}
+		char why[CS_DETAIL_MAX];
+		struct cs_reply_facts facts;
+		struct cs_query q;
+		query_of(p, id, &q);
+		if (cs_wire_read_reply(&q, buf, len, &facts, why, sizeof(why)) == CS_WIRE_ACCEPT) {
+			(void)cs_snprintf(why, sizeof(why), "wrong ID %u (expected %u)",
+					  (unsigned)id, (unsigned)p->id);
+			note_ignored(p, why);
+			noted = true;
+		}
+	}
+	return noted;
+}
+
 /* A datagram (or ICMP error for the query it quotes) from `from` on shared socket sock. */
 static void on_datagram(struct cs_engine *eng, int family, int sock, const struct cs_sockaddr *from,
 			const uint8_t *buf, size_t len, bool truncated, int icmp_errno)
@@ -708,19 +772,15 @@ static void on_datagram(struct cs_engine *eng, int family, int sock, const struc
 		if (icmp_errno != 0) {
 			continue; /* an error for a query that has ended */
 		}
-		/* ours to judge, but no ID of ours: every query out on this socket notes it */
-		struct probe *p = r->running;
-		while (p != NULL) {
-			struct probe *pn = p->rnext;
-			if (!p->tcp && p->sock == sock) {
-				if (truncated) {
-					note_ignored(p, "oversized datagram");
-				} else {
-					(void)on_reply(p, p->id, buf, len);
-				}
-			}
-			p = pn;
+		/* from a resolver we asked, but with no ID of ours: the query out on this socket
+		 * whose question it answers notes it (a wrong ID); one that answers none of them,
+		 * or cannot be read, is stray */
+		if (!truncated && note_wrong_id(r, sock, id, buf, len)) {
+			continue;
 		}
+		eng->stats.datagrams_stray++;
+		cs_log(CS_LOG_DEBUG, CS_LOG_WIRE, "%s: a datagram of %zu bytes matches no query",
+		       r->address, len);
 	}
 	if (!known) {
 		eng->stats.datagrams_stray++;
@@ -1086,11 +1146,68 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	start_attempt(p);
 }
 
+/* A query ID from the secure RNG, drawn in bulk: one getrandom a query cost more than the
+ * query's own send. */
+static uint16_t random_id(struct cs_engine *eng)
+{
+	if (eng->n_ids_left == 0) {
+		evutil_secure_rng_get_bytes(eng->id_pool, sizeof(eng->id_pool));
+		eng->n_ids_left = ID_POOL;
+	}
+	return eng->id_pool[--eng->n_ids_left];
+}
+
+static bool same_question(const struct cs_query *a, const struct cs_query *b)
+{
+	return a->qtype == b->qtype && a->qclass == b->qclass && a->rd == b->rd && a->cd == b->cd &&
+	       a->edns_do == b->edns_do && a->nsid == b->nsid && strcmp(a->qname, b->qname) == 0;
+}
+
+/* Every resolver is asked the same few questions: a query built once (by ldns) is copied
+ * and given its own ID, which is all that differs. */
+static bool wire_from_template(const struct cs_engine *eng, const struct cs_query *q,
+			       uint8_t **wire, size_t *len)
+{
+	for (size_t i = 0; i < eng->n_tpl; i++) {
+		const struct wire_tpl *t = &eng->tpl[i];
+		if (same_question(&t->q, q)) {
+			*wire = cs_malloc(t->len);
+			if (*wire == NULL) {
+				return false;
+			}
+			memcpy(*wire, t->wire, t->len);
+			(*wire)[0] = (uint8_t)(q->id >> 8);
+			(*wire)[1] = (uint8_t)(q->id & 0xff);
+			*len = t->len;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void remember_template(struct cs_engine *eng, const struct cs_query *q, const uint8_t *wire,
+			      size_t len)
+{
+	struct wire_tpl *t = &eng->tpl[eng->next_tpl];
+	uint8_t *copy = cs_malloc(len);
+	if (copy == NULL) {
+		return;
+	}
+	memcpy(copy, wire, len);
+	cs_free(t->wire);
+	t->q = *q;
+	t->wire = copy;
+	t->len = len;
+	eng->next_tpl = (eng->next_tpl + 1) % WIRE_TPL;
+	if (eng->n_tpl < WIRE_TPL) {
+		eng->n_tpl++;
+	}
+}
+
 static bool new_query(struct probe *p)
 {
-	uint16_t id = 0;
 	struct cs_error err = { 0 };
-	evutil_secure_rng_get_bytes(&id, sizeof(id));
+	const uint16_t id = random_id(p->eng);
 	/* RFC 8484 §4.1: DoH queries carry ID 0, so HTTP caches can share answers */
 	p->id = p->r->transport == CS_TRANSPORT_HTTPS ? 0 : id;
 	if (p->wire != NULL && p->wire_len >= 2) {
@@ -1101,12 +1218,16 @@ static bool new_query(struct probe *p)
 	}
 	struct cs_query q;
 	query_of(p, p->id, &q);
+	if (wire_from_template(p->eng, &q, &p->wire, &p->wire_len)) {
+		return true;
+	}
 	if (cs_wire_build(&q, &p->wire, &p->wire_len, &err) != CS_OK) {
 		char why[CS_DETAIL_MAX];
 		(void)cs_strlcpy(why, err.msg, sizeof(why));
 		fail_phase(p, CS_OUTCOME_MALFORMED, "cannot build query: %s", why);
 		return false;
 	}
+	remember_template(p->eng, &q, p->wire, p->wire_len);
 	return true;
 }
 
@@ -1167,53 +1288,22 @@ static void start_https(struct probe *p)
 	arm_attempt(p);
 }
 
-/* Send the UDP query on one of the shared sockets. */
-static void start_udp(struct probe *p)
+/* The socket buffer is full: not an attempt; send again shortly, and give the loop time to
+ * drain before anyone else sends. */
+static void udp_deferred(struct probe *p)
 {
 	struct cs_engine *eng = p->eng;
-	struct rstate *r = p->r;
-	int e = 0;
-	p->tcp = false;
-	struct ufamily *uf = family_of(eng, &r->to);
-	if (!ufamily_open(eng, uf, r->to.ss.ss_family, &e)) {
-		fail_phase(p, CS_OUTCOME_UNREACHABLE, "UDP socket: %s", strerror(e));
-		return;
-	}
-	const unsigned sock = uf->next++ % uf->n;
-	/* an ID no other query of ours to this resolver on this socket has */
-	for (int tries = 0; tries < 16; tries++) {
-		if (!new_query(p)) {
-			return;
-		}
-		bool taken = false;
-		for (const struct probe *o = r->running; o != NULL && !taken; o = o->rnext) {
-			taken = o != p && !o->tcp && attempt_id(o, p->id, (int)sock);
-		}
-		if (!taken) {
-			break;
-		}
-	}
-	enum cs_tp_rc rc = cs_tp_sendto(uf->s[sock].fd, p->wire, p->wire_len, &r->to, &e);
-	if (rc == CS_TP_FAIL && (e == ECONNREFUSED || e == EHOSTUNREACH)) {
-		/* an earlier query's ICMP error, reported on this send: the error queue has it */
-		rc = cs_tp_sendto(uf->s[sock].fd, p->wire, p->wire_len, &r->to, &e);
-	}
-	if (rc == CS_TP_AGAIN) {
-		/* the socket buffer is full: not an attempt; send again shortly, and give the
-		 * loop time to drain before anyone else sends */
-		p->attempts--;
-		p->send_pending = true;
-		eng->stats.send_deferred++;
-		eng->send_blocked_until_ms = now_ms(eng) + SEND_RETRY_MS;
-		set_fresh(p);
-		arm_timer(eng, p->ev_timer, SEND_RETRY_MS);
-		return;
-	}
-	if (rc == CS_TP_FAIL) {
-		fail_phase(p, CS_OUTCOME_UNREACHABLE, "UDP send: %s", strerror(e));
-		return;
-	}
-	eng->stats.queries_sent++;
+	p->attempts--;
+	p->send_pending = true;
+	eng->stats.send_deferred++;
+	eng->send_blocked_until_ms = now_ms(eng) + SEND_RETRY_MS;
+	set_fresh(p);
+	arm_timer(eng, p->ev_timer, SEND_RETRY_MS);
+}
+
+static void udp_sent(struct probe *p, unsigned sock)
+{
+	p->eng->stats.queries_sent++;
 	if (p->n_ids < MAX_ATTEMPTS) {
 		p->ids[p->n_ids] = p->id;
 		p->socks[p->n_ids] = (uint8_t)sock;
@@ -1221,6 +1311,130 @@ static void start_udp(struct probe *p)
 	}
 	p->sock = (int)sock;
 	arm_attempt(p);
+}
+
+/* udp_sent, undone: the batch it was in did not go out. */
+static void udp_unsent(struct probe *p)
+{
+	p->eng->stats.queries_sent--;
+	if (p->n_ids > 0) {
+		p->n_ids--;
+	}
+	p->sock = -1;
+}
+
+/* A fresh query with an ID no other query of ours to this resolver on this socket has. */
+static bool pick_id(struct probe *p, unsigned sock)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		if (!new_query(p)) {
+			return false;
+		}
+		bool taken = false;
+		for (const struct probe *o = p->r->running; o != NULL && !taken; o = o->rnext) {
+			taken = o != p && !o->tcp && attempt_id(o, p->id, (int)sock);
+		}
+		if (!taken) {
+			break;
+		}
+	}
+	return true;
+}
+
+/* Send what dispatch gathered, in one sendmmsg a batch. */
+static void batch_flush(struct cs_engine *eng)
+{
+	const size_t n = eng->n_batch;
+	struct cs_dgram_out d[SEND_BATCH];
+	const int fd = eng->ufam[eng->batch_family].s[eng->batch_sock].fd;
+	eng->n_batch = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct probe *p = eng->batch[i];
+		d[i] = (struct cs_dgram_out){ .buf = p->wire, .len = p->wire_len, .to = &p->r->to };
+	}
+	size_t off = 0;
+	bool retried = false;
+	while (off < n) {
+		size_t sent = 0;
+		int e = 0;
+		enum cs_tp_rc rc = cs_tp_send_batch(fd, d + off, n - off, &sent, &e);
+		off += sent;
+		if (rc == CS_TP_OK) {
+			retried = false;
+			if (sent == 0) {
+				break;
+			}
+			continue;
+		}
+		if (rc == CS_TP_AGAIN) {
+			for (size_t i = off; i < n; i++) {
+				udp_unsent(eng->batch[i]);
+				udp_deferred(eng->batch[i]);
+			}
+			return;
+		}
+		if ((e == ECONNREFUSED || e == EHOSTUNREACH) && !retried) {
+			/* an earlier query's ICMP error, reported on this send: the error queue
+			 * has it */
+			retried = true;
+			continue;
+		}
+		retried = false;
+		udp_unsent(eng->batch[off]);
+		fail_phase(eng->batch[off], CS_OUTCOME_UNREACHABLE, "UDP send: %s", strerror(e));
+		off++;
+	}
+}
+
+/* Send the UDP query on one of the shared sockets; inside dispatch, in a batch. */
+static void start_udp(struct probe *p)
+{
+	struct cs_engine *eng = p->eng;
+	struct rstate *r = p->r;
+	int e = 0;
+	p->tcp = false;
+	struct ufamily *uf = family_of(eng, &r->to);
+	const unsigned family = (unsigned)(uf - eng->ufam);
+	if (!ufamily_open(eng, uf, r->to.ss.ss_family, &e)) {
+		fail_phase(p, CS_OUTCOME_UNREACHABLE, "UDP socket: %s", strerror(e));
+		return;
+	}
+	unsigned sock = 0;
+	if (eng->batching) {
+		if (eng->n_batch > 0 &&
+		    (eng->batch_family != family || eng->n_batch == SEND_BATCH)) {
+			batch_flush(eng);
+		}
+		if (eng->n_batch == 0) {
+			eng->batch_family = family;
+			eng->batch_sock = uf->next++ % uf->n;
+		}
+		sock = eng->batch_sock;
+	} else {
+		sock = uf->next++ % uf->n;
+	}
+	if (!pick_id(p, sock)) {
+		return;
+	}
+	if (eng->batching) {
+		eng->batch[eng->n_batch++] = p;
+		udp_sent(p, sock);
+		return;
+	}
+	enum cs_tp_rc rc = cs_tp_sendto(uf->s[sock].fd, p->wire, p->wire_len, &r->to, &e);
+	if (rc == CS_TP_FAIL && (e == ECONNREFUSED || e == EHOSTUNREACH)) {
+		/* an earlier query's ICMP error, reported on this send: the error queue has it */
+		rc = cs_tp_sendto(uf->s[sock].fd, p->wire, p->wire_len, &r->to, &e);
+	}
+	if (rc == CS_TP_AGAIN) {
+		udp_deferred(p);
+		return;
+	}
+	if (rc == CS_TP_FAIL) {
+		fail_phase(p, CS_OUTCOME_UNREACHABLE, "UDP send: %s", strerror(e));
+		return;
+	}
+	udp_sent(p, sock);
 }
 
 static void start_attempt(struct probe *p)
@@ -1478,6 +1692,7 @@ static void dispatch(struct cs_engine *eng)
 		return;
 	}
 	size_t blocked = 0;
+	eng->batching = true;
 	for (;;) {
 		admit_some(eng);
 		if (eng->ring == NULL || eng->in_flight >= eng->in_flight_cap ||
@@ -1525,6 +1740,10 @@ static void dispatch(struct cs_engine *eng)
 		/* start_phase may end the probe at once (socket error) */
 		release_window(r);
 		now = now_ms(eng);
+	}
+	eng->batching = false;
+	if (eng->n_batch > 0) {
+		batch_flush(eng);
 	}
 	if (eng->ring != NULL && wait_ms > 0) {
 		schedule_later(eng, wait_ms);
@@ -1909,6 +2128,12 @@ void cs_engine_free(struct cs_engine *eng)
 	}
 	if (eng->ev_deadline != NULL) {
 		event_free(eng->ev_deadline);
+	}
+	while (eng->n_obs_pool > 0) {
+		cs_free(eng->obs_pool[--eng->n_obs_pool]);
+	}
+	for (size_t i = 0; i < WIRE_TPL; i++) {
+		cs_free(eng->tpl[i].wire);
 	}
 	cs_free(eng->table);
 	cs_free(eng);

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include <cachesweep/alloc.h>
 #include <cachesweep/clock.h>
 #include <cachesweep/dnssec.h>
 #include <cachesweep/report.h>
@@ -322,29 +323,81 @@ static enum cs_errc dump(json_t *root, FILE *fp, size_t flags, struct cs_error *
 	return CS_OK;
 }
 
-/* json_dump_callback's sink: writes to fp, and when indent is set, indents every line after
- * the first by it (a JSON text has no raw newline inside a string). */
+/* json_dump_callback's sink: gathers jansson's many small pieces into one buffer written in
+ * large blocks, and when indent is set, indents every line after the first by it (a JSON
+ * text has no raw newline inside a string). */
+#define SINK_BUF 65536
+
 struct sink {
 	FILE *fp;
 	const char *indent;
+	size_t indent_len;
+	size_t len;
+	bool failed;
+	char buf[SINK_BUF];
 };
+
+static void sink_flush(struct sink *s)
+{
+	if (s->len > 0 && !s->failed && fwrite(s->buf, 1, s->len, s->fp) != s->len) {
+		s->failed = true;
+	}
+	s->len = 0;
+}
+
+static void sink_put(struct sink *s, const char *p, size_t n)
+{
+	if (s->len + n > sizeof(s->buf)) {
+		sink_flush(s);
+	}
+	if (n > sizeof(s->buf)) {
+		if (!s->failed && fwrite(p, 1, n, s->fp) != n) {
+			s->failed = true;
+		}
+		return;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+}
 
 static int sink_write(const char *buf, size_t size, void *data)
 {
-	const struct sink *s = data;
+	struct sink *s = data;
 	while (size > 0) {
 		const char *nl = s->indent != NULL ? memchr(buf, '\n', size) : NULL;
 		const size_t n = nl != NULL ? (size_t)(nl - buf) + 1 : size;
-		if (fwrite(buf, 1, n, s->fp) != n) {
-			return -1;
-		}
-		if (nl != NULL && fputs(s->indent, s->fp) == EOF) {
-			return -1;
+		sink_put(s, buf, n);
+		if (nl != NULL) {
+			sink_put(s, s->indent, s->indent_len);
 		}
 		buf += n;
 		size -= n;
 	}
-	return 0;
+	return s->failed ? -1 : 0;
+}
+
+/* Dump r into *buf (grown as needed: json_dumpb says how much it needs) and through the
+ * sink, indented. False when memory ran out. */
+static bool dump_indented(struct sink *sink, const json_t *r, size_t flags, char **buf, size_t *cap)
+{
+	size_t need = json_dumpb(r, *buf, *cap, flags);
+	if (need == 0) {
+		return false;
+	}
+	if (need > *cap) {
+		char *grown = cs_reallocarray(*buf, need, 1);
+		if (grown == NULL) {
+			return false;
+		}
+		*buf = grown;
+		*cap = need;
+		need = json_dumpb(r, *buf, *cap, flags);
+		if (need == 0 || need > *cap) {
+			return false;
+		}
+	}
+	(void)sink_write(*buf, need, sink);
+	return true;
 }
 
 /*
@@ -359,40 +412,69 @@ enum cs_errc cs_report_write_json(const struct cs_report *rep, FILE *fp, bool pr
 	const size_t flags = JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
 	/* how the head's dump ends: the empty array, then the top level's closing brace */
 	const char *const tail = pretty ? "[]\n}" : "[]}";
-	struct sink sink = { fp, pretty ? "    " : NULL };
 	json_t *head = report_head_json(rep);
 	char *text = head != NULL ? json_dumps(head, flags) : NULL;
 	json_decref(head);
-	if (text == NULL) {
-		return cs_error_set(err, CS_ENOMEM, "out of memory writing the report");
-	}
+	struct sink *sink = text != NULL ? cs_calloc(1, sizeof(*sink)) : NULL;
 	json_malloc_t jmalloc = NULL;
 	json_free_t jfree = NULL;
 	json_get_alloc_funcs(&jmalloc, &jfree); /* json_dumps's text is jansson's to free */
+	if (sink == NULL) {
+		if (text != NULL) {
+			jfree(text);
+		}
+		return cs_error_set(err, CS_ENOMEM, "out of memory writing the report");
+	}
+	sink->fp = fp;
+	sink->indent = pretty ? "    " : NULL;
+	sink->indent_len = pretty ? 4 : 0;
 	const size_t len = strlen(text);
 	const size_t tail_len = strlen(tail);
 	if (len < tail_len || strcmp(text + len - tail_len, tail) != 0) {
 		jfree(text);
+		cs_free(sink);
 		return cs_error_set(err, CS_EIO,
 				    "cannot write the report: jansson's dump of the top level "
 				    "does not end in an empty \"resolvers\" array");
 	}
-	bool ok = fwrite(text, 1, len - tail_len, fp) == len - tail_len && fputc('[', fp) != EOF;
+	sink_put(sink, text, len - tail_len);
+	sink_put(sink, "[", 1);
 	jfree(text);
-	for (size_t i = 0; ok && i < rep->n_resolvers; i++) {
+	enum cs_errc rc = CS_OK;
+	char *dump = NULL;
+	size_t dump_cap = 0;
+	for (size_t i = 0; !sink->failed && i < rep->n_resolvers; i++) {
 		json_t *r = resolver_json(&rep->resolvers[i]);
 		if (r == NULL) {
-			return cs_error_set(err, CS_ENOMEM, "out of memory writing the report");
+			rc = cs_error_set(err, CS_ENOMEM, "out of memory writing the report");
+			break;
 		}
-		ok = (i == 0 || fputc(',', fp) != EOF) && (!pretty || fputs("\n    ", fp) != EOF) &&
-		     json_dump_callback(r, sink_write, &sink, flags) == 0;
+		if (i > 0) {
+			sink_put(sink, ",", 1);
+		}
+		if (pretty) {
+			sink_put(sink, "\n    ", 5);
+		}
+		if (!dump_indented(sink, r, flags, &dump, &dump_cap)) {
+			rc = cs_error_set(err, CS_ENOMEM, "out of memory writing the report");
+			json_decref(r);
+			break;
+		}
 		json_decref(r);
 	}
-	if (ok && pretty && rep->n_resolvers > 0) {
-		ok = fputs("\n  ", fp) != EOF;
+	if (pretty && rep->n_resolvers > 0) {
+		sink_put(sink, "\n  ", 3);
 	}
-	ok = ok && fputs(pretty ? "]\n}\n" : "]}\n", fp) != EOF;
-	return ok ? CS_OK : write_failed(err);
+	const char *end = pretty ? "]\n}\n" : "]}\n";
+	sink_put(sink, end, strlen(end));
+	sink_flush(sink);
+	const bool failed = sink->failed;
+	cs_free(sink);
+	cs_free(dump);
+	if (rc != CS_OK) {
+		return rc;
+	}
+	return failed ? write_failed(err) : CS_OK;
 }
 
 /* An NDJSON record: {"kind": kind} followed by body's keys, in order (body is stolen). */

@@ -223,21 +223,6 @@ enum cs_tp_rc cs_tp_udp_shared(int family, int buf_bytes, int *fd, int *rcvbuf_g
 	return CS_TP_OK;
 }
 
-enum cs_tp_rc cs_tp_sendto(int fd, const uint8_t *buf, size_t len, const struct cs_sockaddr *to,
-			   int *sys_errno)
-{
-	ssize_t n = sendto(fd, buf, len, MSG_NOSIGNAL, (const struct sockaddr *)&to->ss, to->len);
-	if (n < 0) {
-		int e = errno;
-		if (is_transient(e) || e == ENOBUFS) {
-			return CS_TP_AGAIN;
-		}
-		*sys_errno = e;
-		return CS_TP_FAIL;
-	}
-	return CS_TP_OK;
-}
-
 #define CS_TP_BATCH_MAX 64
 
 enum cs_tp_rc cs_tp_recv_batch(int fd, struct cs_dgram *d, size_t n, size_t *got, int *sys_errno)
@@ -313,4 +298,43 @@ enum cs_tp_rc cs_tp_recv_icmp(int fd, uint8_t *buf, size_t size, size_t *got,
 		}
 	}
 	return CS_TP_OK;
+}
+
+enum cs_tp_rc cs_tp_send_batch(int fd, const struct cs_dgram_out *d, size_t n, size_t *sent,
+			       int *sys_errno)
+{
+	struct mmsghdr msgs[CS_TP_BATCH_MAX];
+	struct iovec iov[CS_TP_BATCH_MAX];
+	if (n > CS_TP_BATCH_MAX) {
+		n = CS_TP_BATCH_MAX;
+	}
+	memset(msgs, 0, n * sizeof(msgs[0]));
+	for (size_t i = 0; i < n; i++) {
+		iov[i].iov_base = (void *)d[i].buf;
+		iov[i].iov_len = d[i].len;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = (void *)&d[i].to->ss;
+		msgs[i].msg_hdr.msg_namelen = d[i].to->len;
+	}
+	*sent = 0;
+	int r = sendmmsg(fd, msgs, (unsigned)n, MSG_NOSIGNAL);
+	if (r < 0) {
+		int e = errno;
+		if (is_transient(e) || e == ENOBUFS) {
+			return CS_TP_AGAIN;
+		}
+		*sys_errno = e;
+		return CS_TP_FAIL;
+	}
+	*sent = (size_t)r;
+	return CS_TP_OK;
+}
+
+enum cs_tp_rc cs_tp_sendto(int fd, const uint8_t *buf, size_t len, const struct cs_sockaddr *to,
+			   int *sys_errno)
+{
+	const struct cs_dgram_out d = { .buf = buf, .len = len, .to = to };
+	size_t sent = 0;
+	return cs_tp_send_batch(fd, &d, 1, &sent, sys_errno);
 }

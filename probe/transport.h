@@ -75,3 +75,15 @@ enum cs_tp_rc cs_tp_recv_icmp(int fd, uint8_t *buf, size_t size, size_t *got,
 bool cs_tp_same(const struct cs_sockaddr *a, const struct cs_sockaddr *b);
 /** A hash of address and port, for tables. */
 uint32_t cs_tp_hash(const struct cs_sockaddr *a);
+
+/** One datagram for cs_tp_send_batch. */
+struct cs_dgram_out {
+	const uint8_t *buf;
+	size_t len;
+	const struct cs_sockaddr *to;
+};
+
+/** Send up to n datagrams (sendmmsg). *sent how many went, in order; when fewer than n,
+ *  the next one failed: CS_TP_AGAIN (buffer full) or CS_TP_FAIL (*sys_errno). */
+enum cs_tp_rc cs_tp_send_batch(int fd, const struct cs_dgram_out *d, size_t n, size_t *sent,
+			       int *sys_errno);
