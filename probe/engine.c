@@ -35,6 +35,7 @@
 #include <cachesweep/log.h>
 
 #include "doh.h"
+#include "pace.h"
 #include "tls.h"
 #include "transport.h"
 #include "wire.h"
@@ -115,9 +116,10 @@ struct probe {
 	uint16_t id;
 	bool rd;
 	bool cd_followup;
-	bool tcp;          /* this attempt is a stream (TCP, TLS or HTTPS) */
-	bool fresh;        /* holds an in-flight place: a query out, not yet overdue */
-	bool send_pending; /* the socket buffer was full: the timer sends again */
+	bool tcp;           /* this attempt is a stream (TCP, TLS or HTTPS) */
+	bool fresh;         /* holds an in-flight place: a query out, not yet overdue */
+	bool send_pending;  /* the socket buffer was full: the timer sends again */
+	bool retry_pending; /* the resolver's pace asked to wait: the timer retries */
 	const struct cs_keyset *keys;
 	/* the observation, made when the first phase ends (NULL before) */
 	struct cs_observation *obs;
@@ -172,8 +174,9 @@ struct rstate {
 	size_t fresh;              /* running with a place in flight */
 	bool in_window;
 	bool in_ring;
-	double tokens;
-	uint64_t refill_ms;
+	bool dead; /* clearly dead (pace.h): nothing more is sent to it */
+	struct cs_bucket bucket;
+	struct cs_backoff backoff;
 	struct rstate *ring_next;
 	struct rstate *hnext;         /* address table chain */
 	struct rstate *onext, *oprev; /* open resolvers */
@@ -216,9 +219,9 @@ struct cs_engine {
 	struct rstate *ring_tail; /* the one before the head: O(1) insert, rotate, remove */
 	size_t n_ring;
 
-	/* rates */
-	double tokens;
-	uint64_t refill_ms;
+	/* politeness (pace.h) */
+	struct cs_bucket total;
+	struct cs_pace_params pace;
 	uint64_t send_blocked_until_ms;
 
 	struct ufamily ufam[2]; /* AF_INET, AF_INET6 */
@@ -261,6 +264,10 @@ struct cs_engine {
 };
 
 static void schedule_dispatch(struct cs_engine *eng);
+static void ring_remove(struct cs_engine *eng, struct rstate *r);
+static uint32_t random_u32(struct cs_engine *eng);
+static uint64_t resolver_wait_ms(const struct rstate *r, uint64_t now);
+static void note_signal(struct rstate *r, enum cs_pace_signal sig, uint64_t now);
 static void start_attempt(struct probe *p);
 static void start_phase(struct probe *p, enum phase phase);
 static void start_tcp(struct probe *p);
@@ -352,6 +359,7 @@ static void close_attempt(struct probe *p)
 	unfresh(p);
 	p->sock = -1;
 	p->send_pending = false;
+	p->retry_pending = false;
 	if (p->ev_io != NULL) {
 		event_free(p->ev_io);
 		p->ev_io = NULL;
@@ -616,6 +624,14 @@ static bool on_reply(struct probe *p, uint16_t id, const uint8_t *buf, size_t le
 	case CS_WIRE_ACCEPT:
 		break;
 	}
+	uint16_t ede[CS_EDE_MAX];
+	for (size_t i = 0; i < facts.n_ede && i < CS_EDE_MAX; i++) {
+		ede[i] = facts.ede[i].code;
+	}
+	note_signal(p->r,
+		    cs_pace_signal_of(facts.rcode, facts.tc && !p->tcp, ede,
+				      facts.n_ede < CS_EDE_MAX ? facts.n_ede : CS_EDE_MAX),
+		    now_ms(p->eng));
 	if (facts.tc && !p->tcp) {
 		/* RFC 1035 §4.2.1, RFC 7766: truncated over UDP, ask again over TCP. */
 		close_attempt(p);
@@ -1108,6 +1124,72 @@ static void timeout_phase(struct probe *p, uint64_t now)
 	end_phase(p);
 }
 
+/* The resolver is clearly dead (pace.h): its queries not yet sent end now, unsent. */
+static void mark_dead(struct rstate *r)
+{
+	struct cs_engine *eng = r->eng;
+	r->dead = true;
+	cs_log(CS_LOG_INFO, CS_LOG_PROBE,
+	       "%s: no reply to %u queries in a row: not asked any further", r->address,
+	       r->backoff.timeouts);
+	if (r->in_ring) {
+		ring_remove(eng, r);
+	}
+	struct probe *p = r->head;
+	r->head = NULL;
+	r->tail = NULL;
+	while (p != NULL) {
+		struct probe *next = p->next;
+		p->next = NULL;
+		struct cs_observation *o = obs_of(p);
+		if (o != NULL) {
+			o->main.outcome = CS_OUTCOME_TIMEOUT;
+			(void)cs_snprintf(o->main.detail, sizeof(o->main.detail),
+					  "not sent: no reply to %u queries in a row",
+					  r->backoff.timeouts);
+		}
+		probe_finish(p);
+		p = next;
+	}
+}
+
+/* What a reply, or an attempt without one, says about the resolver's pace. */
+static void note_signal(struct rstate *r, enum cs_pace_signal sig, uint64_t now)
+{
+	cs_backoff_note(&r->backoff, sig, now, &r->eng->pace);
+	if (sig == CS_PACE_TIMEOUT && !r->dead && cs_backoff_dead(&r->backoff, &r->eng->pace)) {
+		mark_dead(r);
+	}
+}
+
+/* The next attempt of p's phase, when the token buckets allow, with jitter so that
+ * resolvers waiting together do not come back together. The back-off does not hold a retry:
+ * the attempt that timed out already waited a timeout, and the retry is what gets a lost
+ * datagram answered; the back-off holds the resolver's queries not yet sent. An attempt that
+ * could not start before the phase's deadline ends the phase as a timeout. */
+static void retry(struct probe *p, uint64_t now)
+{
+	struct cs_engine *eng = p->eng;
+	struct rstate *r = p->r;
+	const uint64_t w = cs_bucket_wait_ms(&r->bucket, now);
+	const uint64_t t = cs_bucket_wait_ms(&eng->total, now);
+	uint64_t wait = w > t ? w : t;
+	if (wait > 0) {
+		wait += cs_jitter_ms((uint32_t)(wait / 8 < 250 ? wait / 8 : 250), random_u32(eng));
+		if (now + wait + 1 >= p->deadline_ms) {
+			timeout_phase(p, now);
+			return;
+		}
+		p->retry_pending = true;
+		arm_timer(eng, p->ev_timer, wait);
+		return;
+	}
+	(void)cs_bucket_take(&eng->total, now);
+	(void)cs_bucket_take(&r->bucket, now);
+	cs_backoff_sent(&r->backoff, now, &eng->pace);
+	start_attempt(p);
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe *p = arg;
@@ -1117,6 +1199,11 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	if (p->send_pending) {
 		p->send_pending = false;
 		start_attempt(p);
+		return;
+	}
+	if (p->retry_pending) {
+		p->retry_pending = false;
+		retry(p, now_ms(eng));
 		return;
 	}
 	/* A reply may sit unread in the socket: with thousands of queries in flight the loop can
@@ -1139,11 +1226,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	close_attempt(p);
-	if (now + 1 >= p->deadline_ms || p->attempts > eng->limits.retries) {
+	note_signal(p->r, CS_PACE_TIMEOUT, now);
+	if (now + 1 >= p->deadline_ms || p->attempts > eng->limits.retries || p->r->dead) {
 		timeout_phase(p, now);
 		return;
 	}
-	start_attempt(p);
+	retry(p, now);
 }
 
 /* A query ID from the secure RNG, drawn in bulk: one getrandom a query cost more than the
@@ -1155,6 +1243,11 @@ static uint16_t random_id(struct cs_engine *eng)
 		eng->n_ids_left = ID_POOL;
 	}
 	return eng->id_pool[--eng->n_ids_left];
+}
+
+static uint32_t random_u32(struct cs_engine *eng)
+{
+	return (uint32_t)random_id(eng) << 16 | random_id(eng);
 }
 
 static bool same_question(const struct cs_query *a, const struct cs_query *b)
@@ -1498,23 +1591,6 @@ static void schedule_later(struct cs_engine *eng, uint64_t wait_ms)
 	}
 }
 
-/* Token buckets hold at most one second's worth of queries. */
-static void refill(double *tokens, uint64_t *last_ms, uint32_t qps, uint64_t now)
-{
-	if (qps == 0) {
-		return;
-	}
-	if (now <= *last_ms) {
-		return;
-	}
-	double add = (double)(now - *last_ms) * (double)qps / 1000.0;
-	*last_ms = now;
-	*tokens += add;
-	if (*tokens > (double)qps) {
-		*tokens = (double)qps;
-	}
-}
-
 static void ring_add(struct cs_engine *eng, struct rstate *r)
 {
 	r->in_ring = true;
@@ -1543,6 +1619,32 @@ static void ring_remove_head(struct cs_engine *eng)
 	} else {
 		eng->ring_tail->ring_next = r->ring_next;
 		eng->ring = r->ring_next;
+	}
+	eng->n_ring--;
+	r->in_ring = false;
+	r->ring_next = NULL;
+}
+
+/* Take r out of the ring wherever it is (rare: a dead resolver). */
+static void ring_remove(struct cs_engine *eng, struct rstate *r)
+{
+	if (eng->ring == NULL || !r->in_ring) {
+		return;
+	}
+	if (eng->ring == r) {
+		ring_remove_head(eng);
+		return;
+	}
+	struct rstate *prev = eng->ring;
+	while (prev->ring_next != r && prev->ring_next != eng->ring) {
+		prev = prev->ring_next;
+	}
+	if (prev->ring_next != r) {
+		return;
+	}
+	prev->ring_next = r->ring_next;
+	if (eng->ring_tail == r) {
+		eng->ring_tail = prev;
 	}
 	eng->n_ring--;
 	r->in_ring = false;
@@ -1646,8 +1748,9 @@ static struct rstate *admit(struct cs_engine *eng, size_t i)
 		r->tail = p;
 	}
 	r->remaining = n;
-	r->tokens = (double)eng->limits.qps_per_resolver;
-	r->refill_ms = now_ms(eng);
+	cs_bucket_init(&r->bucket, eng->limits.qps_per_resolver,
+		       cs_bucket_burst(eng->limits.qps_per_resolver), now_ms(eng));
+	cs_backoff_init(&r->backoff);
 	r->onext = eng->open;
 	if (eng->open != NULL) {
 		eng->open->oprev = r;
@@ -1678,6 +1781,14 @@ static void admit_some(struct cs_engine *eng)
 	}
 }
 
+/* How long resolver r must wait before its next query: its token bucket and its back-off. */
+static uint64_t resolver_wait_ms(const struct rstate *r, uint64_t now)
+{
+	const uint64_t tokens = cs_bucket_wait_ms(&r->bucket, now);
+	const uint64_t backoff = cs_backoff_wait_ms(&r->backoff, now);
+	return tokens > backoff ? tokens : backoff;
+}
+
 static void dispatch(struct cs_engine *eng)
 {
 	reap(eng);
@@ -1686,7 +1797,6 @@ static void dispatch(struct cs_engine *eng)
 	}
 	uint64_t now = now_ms(eng);
 	uint64_t wait_ms = 0;
-	refill(&eng->tokens, &eng->refill_ms, eng->limits.qps_total, now);
 	if (now < eng->send_blocked_until_ms) {
 		schedule_later(eng, eng->send_blocked_until_ms - now);
 		return;
@@ -1699,20 +1809,17 @@ static void dispatch(struct cs_engine *eng)
 		    now < eng->send_blocked_until_ms) {
 			break;
 		}
-		if (eng->limits.qps_total != 0 && eng->tokens < 1.0) {
-			wait_ms = (uint64_t)((1.0 - eng->tokens) * 1000.0 / eng->limits.qps_total) +
-				  1;
+		const uint64_t total_wait = cs_bucket_wait_ms(&eng->total, now);
+		if (total_wait > 0) {
+			wait_ms = total_wait;
 			break;
 		}
 		struct rstate *r = eng->ring;
-		refill(&r->tokens, &r->refill_ms, eng->limits.qps_per_resolver, now);
-		if (eng->limits.qps_per_resolver != 0 && r->tokens < 1.0) {
-			uint64_t w = (uint64_t)((1.0 - r->tokens) * 1000.0 /
-						eng->limits.qps_per_resolver) +
-				     1;
+		const uint64_t w = resolver_wait_ms(r, now);
+		if (w > 0) {
 			wait_ms = (wait_ms == 0 || w < wait_ms) ? w : wait_ms;
 			ring_rotate(eng);
-			/* every resolver in the ring is waiting for tokens: sleep */
+			/* every resolver in the ring is waiting (tokens, back-off): sleep */
 			if (++blocked > eng->n_ring) {
 				break;
 			}
@@ -1728,8 +1835,9 @@ static void dispatch(struct cs_engine *eng)
 		} else {
 			ring_rotate(eng);
 		}
-		r->tokens -= 1.0;
-		eng->tokens -= 1.0;
+		(void)cs_bucket_take(&eng->total, now);
+		(void)cs_bucket_take(&r->bucket, now);
+		cs_backoff_sent(&r->backoff, now, &eng->pace);
 		p->state = PSTATE_RUNNING;
 		p->rnext = r->running;
 		if (r->running != NULL) {
@@ -1894,8 +2002,12 @@ enum cs_errc cs_engine_new(struct event_base *base, const struct cs_probe_limits
 	tv = (struct timeval){ .tv_sec = (time_t)(eng->slot_hold_ms / 1000u),
 			       .tv_usec = (suseconds_t)((eng->slot_hold_ms % 1000u) * 1000u) };
 	eng->tv_hold = event_base_init_common_timeout(base, &tv);
-	eng->tokens = (double)limits->qps_total;
-	eng->refill_ms = now_ms(eng);
+	cs_bucket_init(&eng->total, eng->limits.qps_total, cs_bucket_burst(eng->limits.qps_total),
+		       now_ms(eng));
+	cs_pace_params_default(&eng->pace, eng->limits.timeout_ms);
+	/* clearly dead: one query and all its retries went unanswered, and nothing ever came
+	 * back (docs/config.md "Politeness") */
+	eng->pace.dead_after = eng->limits.retries + 1 < 2 ? 2 : eng->limits.retries + 1;
 	*out = eng;
 	return CS_OK;
 }

@@ -518,6 +518,52 @@ static void test_engine_deadline_past_sends_nothing(void **state)
 	event_base_free(base);
 }
 
+/* A resolver that never answers is clearly dead once a query and its retries (at least two
+ * attempts) have timed out: its queries not yet sent end unsent, and it is asked no further
+ * (no waiting out a back-off for each of them). */
+static void test_engine_gives_up_a_dead_resolver(void **state)
+{
+	(void)state;
+	test_alloc_install();
+	struct event_base *base = event_base_new();
+	assert_int_equal(responder_up(base), 0);
+	/* five queries a second: the first five go at once, the rest one every 200 ms */
+	const struct cs_probe_limits limits = { .timeout_ms = 100,
+						.retries = 0,
+						.concurrency = 4,
+						.qps_per_resolver = 5,
+						.qps_total = 0 };
+	enum {
+		N = 20
+	};
+	struct cs_engine *eng = NULL;
+	struct cs_error err = { 0 };
+	struct cs_observation obs[N];
+	assert_int_equal(cs_engine_new(base, &limits, cs_clock_system(), 1, &eng, &err), CS_OK);
+	for (size_t i = 0; i < N; i++) {
+		struct cs_probe_spec spec = { .resolver_index = 0,
+					      .address = "127.0.0.1",
+					      .port = R.port,
+					      .qname = "silent.test.",
+					      .qtype = 1 };
+		assert_int_equal(cs_engine_add(eng, &spec, &obs[i], &err), CS_OK);
+	}
+	assert_int_equal(cs_engine_run(eng, &err), CS_OK);
+	size_t unsent = 0;
+	for (size_t i = 0; i < N; i++) {
+		assert_int_equal(obs[i].main.outcome, CS_OUTCOME_TIMEOUT);
+		if (strstr(obs[i].main.detail, "not sent: no reply to") != NULL) {
+			assert_int_equal(obs[i].main.attempts, 0);
+			unsent++;
+		}
+	}
+	assert_true(unsent > 0);
+	assert_int_equal(R.queries_seen, N - unsent);
+	cs_engine_free(eng);
+	responder_down();
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_engine_rejects_bad_target),
 		cmocka_unit_test(test_engine_deadline_ends_open_probes_as_timeouts),
 		cmocka_unit_test(test_engine_deadline_past_sends_nothing),
+		cmocka_unit_test(test_engine_gives_up_a_dead_resolver),
 	};
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }
