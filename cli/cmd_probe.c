@@ -172,13 +172,14 @@ static enum cs_errc probe_round(struct event_base *base, const struct cs_config 
 		struct cs_engine_stats es;
 		cs_engine_get_stats(eng, &es);
 		cs_log(CS_LOG_INFO, CS_LOG_PROBE,
-		       "in %llu ms: %zu queries sent, %zu late replies taken, %zu stray datagrams, "
+		       "in %llu ms: %zu queries sent (%zu TCP or TLS connections), %zu late "
+		       "replies taken, %zu stray datagrams, "
 		       "%zu sends "
 		       "deferred; at most %zu resolvers in the window and %zu queries in flight "
 		       "(receive buffers hold %zu)",
 		       (unsigned long long)(clock->mono_ms(clock) - t0), es.queries_sent,
-		       es.replies_late, es.datagrams_stray, es.send_deferred, es.peak_window,
-		       es.peak_in_flight, es.udp_in_flight_cap);
+		       es.tcp_connections, es.replies_late, es.datagrams_stray, es.send_deferred,
+		       es.peak_window, es.peak_in_flight, es.udp_in_flight_cap);
 	}
 	cs_engine_free(eng);
 	cs_keyset_free(keys);

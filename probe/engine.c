@@ -63,12 +63,13 @@ enum phase {
 	PHASE_CD,
 };
 
-enum tcp_state {
-	TCP_CONNECTING = 0,
-	TCP_HANDSHAKE,
-	TCP_WRITING,
-	TCP_READING
+enum conn_state {
+	CONN_CONNECTING = 0,
+	CONN_HANDSHAKE,
+	CONN_OPEN,
 };
+
+struct conn;
 
 enum pstate {
 	PSTATE_QUEUED = 0,
@@ -142,18 +143,9 @@ struct probe {
 	unsigned ignored;
 	char *last_ignored;
 
-	/* TCP (and TLS on it): 2-byte length prefix (RFC 1035 §4.2.2, RFC 7858 §3.3) */
-	int fd;
-	struct event *ev_io;
-	enum tcp_state tcp_state;
-	bool tls_wanted;
-	struct cs_tls *tls;
+	/* TCP and TLS: the resolver's connection the query waits on (RFC 7766), or NULL */
+	struct conn *conn;
 	struct cs_doh_req *doh_req;
-	size_t tcp_sent;
-	uint8_t tcp_len[2];
-	size_t tcp_have;
-	size_t tcp_need;
-	uint8_t *tcp_buf;
 };
 
 /* One admitted resolver: its probes, queue and rate state. */
@@ -174,7 +166,8 @@ struct rstate {
 	size_t fresh;              /* running with a place in flight */
 	bool in_window;
 	bool in_ring;
-	bool dead; /* clearly dead (pace.h): nothing more is sent to it */
+	bool dead;         /* clearly dead (pace.h): nothing more is sent to it */
+	struct conn *conn; /* TCP or TLS, when it has one */
 	struct cs_bucket bucket;
 	struct cs_backoff backoff;
 	struct rstate *ring_next;
@@ -268,6 +261,8 @@ static void ring_remove(struct cs_engine *eng, struct rstate *r);
 static uint32_t random_u32(struct cs_engine *eng);
 static uint64_t resolver_wait_ms(const struct rstate *r, uint64_t now);
 static void note_signal(struct rstate *r, enum cs_pace_signal sig, uint64_t now);
+static void conn_detach(struct probe *p);
+static void conn_close(struct conn *c);
 static void start_attempt(struct probe *p);
 static void start_phase(struct probe *p, enum phase phase);
 static void start_tcp(struct probe *p);
@@ -360,25 +355,12 @@ static void close_attempt(struct probe *p)
 	p->sock = -1;
 	p->send_pending = false;
 	p->retry_pending = false;
-	if (p->ev_io != NULL) {
-		event_free(p->ev_io);
-		p->ev_io = NULL;
-	}
+	conn_detach(p);
 	if (p->ev_timer != NULL) {
 		event_del(p->ev_timer);
 	}
-	cs_tls_free(p->tls);
-	p->tls = NULL;
 	cs_doh_req_free(p->doh_req);
 	p->doh_req = NULL;
-	p->tcp_state = TCP_CONNECTING;
-	cs_tp_close(p->fd);
-	p->fd = -1;
-	cs_free(p->tcp_buf);
-	p->tcp_buf = NULL;
-	p->tcp_have = 0;
-	p->tcp_need = 0;
-	p->tcp_sent = 0;
 }
 
 static void resolver_done(struct rstate *r)
@@ -442,6 +424,7 @@ static void free_probe_parts(struct probe *p)
 
 static void free_rstate(struct rstate *r)
 {
+	conn_close(r->conn);
 	for (size_t k = 0; k < r->n_probes; k++) {
 		free_probe_parts(&r->probes[k]);
 	}
@@ -863,48 +846,133 @@ static void on_usock(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* ---- TCP, TLS ---- */
+/* ---- TCP and TLS: one connection per resolver, queries pipelined (RFC 7766 §6.2.1) ---- */
 
-static void on_tcp(evutil_socket_t fd, short what, void *arg);
+/* A resolver's stream: its TCP and TLS queries go out on it back to back, and replies, in
+ * whatever order they come, are matched by ID. A connection that fails takes the queries
+ * waiting on it along; one that a server closes after answering on it is opened again for
+ * them. It closes when its resolver is done. */
+struct conn {
+	struct rstate *r;
+	int fd;
+	struct event *ev;
+	short ev_what;
+	enum conn_state state;
+	struct cs_tls *tls;
+	bool tls_wants_write;
+	uint8_t *out; /* length-prefixed queries not yet written */
+	size_t out_len;
+	size_t out_cap;
+	size_t out_off;
+	uint8_t len2[2]; /* the reply being read: its length, then its bytes */
+	size_t have;
+	size_t need;
+	uint8_t *msg;
+	size_t bytes_in;
+	size_t replies;
+};
 
-static void tcp_want(struct probe *p, short what)
+static void on_conn(evutil_socket_t fd, short what, void *arg);
+
+static void conn_close(struct conn *c)
 {
-	if (p->ev_io != NULL) {
-		event_free(p->ev_io);
-	}
-	p->ev_io = event_new(p->eng->base, p->fd, what, on_tcp, p);
-	if (p->ev_io == NULL) {
-		fail_phase(p, CS_OUTCOME_MALFORMED, "%s", "out of memory for a TCP event");
+	if (c == NULL) {
 		return;
 	}
-	event_add(p->ev_io, NULL);
+	if (c->r->conn == c) {
+		c->r->conn = NULL;
+	}
+	if (c->ev != NULL) {
+		event_free(c->ev);
+	}
+	cs_tls_free(c->tls);
+	cs_tp_close(c->fd);
+	cs_free(c->out);
+	cs_free(c->msg);
+	cs_free(c);
 }
 
-/* The TLS context for this probe's CA file, made at first use and shared. */
-static struct cs_tls_ctx *tls_ctx_for(struct probe *p, char *why, size_t why_size)
+static void conn_detach(struct probe *p)
 {
-	struct cs_engine *eng = p->eng;
+	p->conn = NULL;
+}
+
+/* Watch for what the connection needs next. False: out of memory (the caller fails it). */
+static bool conn_watch(struct conn *c)
+{
+	short what = EV_READ | EV_PERSIST;
+	if (c->state == CONN_CONNECTING || c->tls_wants_write ||
+	    (c->state == CONN_OPEN && c->out_off < c->out_len)) {
+		what |= EV_WRITE;
+	}
+	if (c->ev != NULL && what == c->ev_what) {
+		return true;
+	}
+	if (c->ev != NULL) {
+		event_free(c->ev);
+	}
+	c->ev = event_new(c->r->eng->base, c->fd, what, on_conn, c);
+	if (c->ev == NULL) {
+		return false;
+	}
+	c->ev_what = what;
+	event_add(c->ev, NULL);
+	return true;
+}
+
+static void start_tcp(struct probe *p);
+
+/* The connection failed: every query waiting on it fails with why, or, when the server had
+ * answered on it (it closed a working connection), tries again on a new one. */
+static void conn_fail(struct conn *c, enum cs_outcome outcome, const char *why)
+{
+	struct rstate *r = c->r;
+	char text[CS_DETAIL_MAX];
+	(void)cs_strlcpy(text, why, sizeof(text));
+	if (r->conn == c) {
+		r->conn = NULL;
+	}
+	const bool reopen = c->replies > 0;
+	struct probe *p = r->running;
+	while (p != NULL) {
+		struct probe *next = p->rnext;
+		if (p->conn == c) {
+			conn_detach(p);
+			if (reopen && now_ms(r->eng) + 1 < p->deadline_ms) {
+				start_tcp(p);
+			} else {
+				fail_phase(p, outcome, "%s", text);
+			}
+		}
+		p = next;
+	}
+	conn_close(c);
+}
+
+/* The TLS context for this resolver's CA file, made at first use and shared. */
+static struct cs_tls_ctx *tls_ctx_for(struct rstate *r, char *why, size_t why_size)
+{
+	struct cs_engine *eng = r->eng;
 	for (size_t i = 0; i < eng->n_tls_ctx; i++) {
 		const char *have = eng->tls_ctx[i].ca_file;
-		if ((have == NULL && p->r->tls_ca_file == NULL) ||
-		    (have != NULL && p->r->tls_ca_file != NULL &&
-		     strcmp(have, p->r->tls_ca_file) == 0)) {
+		if ((have == NULL && r->tls_ca_file == NULL) ||
+		    (have != NULL && r->tls_ca_file != NULL && strcmp(have, r->tls_ca_file) == 0)) {
 			return eng->tls_ctx[i].ctx;
 		}
 	}
 	struct cs_error err = { 0 };
 	struct cs_tls_ctx *ctx = NULL;
-	if (cs_tls_ctx_new(p->r->tls_ca_file, &ctx, &err) != CS_OK) {
+	if (cs_tls_ctx_new(r->tls_ca_file, &ctx, &err) != CS_OK) {
 		(void)cs_strlcpy(why, err.msg, why_size);
 		return NULL;
 	}
 	struct tls_ctx_slot *slots =
 		cs_reallocarray(eng->tls_ctx, eng->n_tls_ctx + 1, sizeof(*slots));
-	char *ca = p->r->tls_ca_file != NULL ? cs_strdup(p->r->tls_ca_file) : NULL;
+	char *ca = r->tls_ca_file != NULL ? cs_strdup(r->tls_ca_file) : NULL;
 	if (slots != NULL) {
 		eng->tls_ctx = slots;
 	}
-	if (slots == NULL || (p->r->tls_ca_file != NULL && ca == NULL)) {
+	if (slots == NULL || (r->tls_ca_file != NULL && ca == NULL)) {
 		cs_free(ca);
 		cs_tls_ctx_free(ctx);
 		(void)cs_strlcpy(why, "out of memory for a TLS context", why_size);
@@ -916,24 +984,22 @@ static struct cs_tls_ctx *tls_ctx_for(struct probe *p, char *why, size_t why_siz
 	return ctx;
 }
 
-/* One step of the stream: through TLS when the probe has it, else the socket. AGAIN means
- * "wait for *want". */
-static enum cs_tp_rc stream_io(struct probe *p, bool write, uint8_t *buf, size_t len, size_t *n,
-			       short *want, char *why, size_t why_size)
+/* One step of the stream: through TLS when the connection has it, else the socket. */
+static enum cs_tp_rc stream_io(struct conn *c, bool write, uint8_t *buf, size_t len, size_t *n,
+			       char *why, size_t why_size)
 {
 	int e = 0;
-	*want = write ? EV_WRITE : EV_READ;
-	if (p->tls == NULL) {
-		enum cs_tp_rc rc = write ? cs_tp_send(p->fd, buf, len, n, &e)
-					 : cs_tp_read(p->fd, buf, len, n, &e);
+	if (c->tls == NULL) {
+		enum cs_tp_rc rc = write ? cs_tp_send(c->fd, buf, len, n, &e)
+					 : cs_tp_read(c->fd, buf, len, n, &e);
 		if (rc == CS_TP_FAIL) {
 			(void)cs_snprintf(why, why_size, "TCP %s: %s", write ? "send" : "read",
 					  strerror(e));
 		}
 		return rc;
 	}
-	enum cs_tls_rc rc = write ? cs_tls_write(p->tls, buf, len, n, why, why_size)
-				  : cs_tls_read(p->tls, buf, len, n, why, why_size);
+	enum cs_tls_rc rc = write ? cs_tls_write(c->tls, buf, len, n, why, why_size)
+				  : cs_tls_read(c->tls, buf, len, n, why, why_size);
 	switch (rc) {
 	case CS_TLS_OK:
 		return CS_TP_OK;
@@ -941,10 +1007,9 @@ static enum cs_tp_rc stream_io(struct probe *p, bool write, uint8_t *buf, size_t
 		*n = 0;
 		return CS_TP_OK;
 	case CS_TLS_WANT_READ:
-		*want = EV_READ;
 		return CS_TP_AGAIN;
 	case CS_TLS_WANT_WRITE:
-		*want = EV_WRITE;
+		c->tls_wants_write = true;
 		return CS_TP_AGAIN;
 	case CS_TLS_FAIL:
 	default:
@@ -952,135 +1017,202 @@ static enum cs_tp_rc stream_io(struct probe *p, bool write, uint8_t *buf, size_t
 	}
 }
 
-/* Connected: start TLS on the socket. False when the phase ended. */
-static bool tls_begin(struct probe *p)
+/* A whole reply came in: to the query waiting on this connection with its ID. One for a
+ * query that has ended (timed out) is dropped. */
+static void conn_deliver(struct conn *c, const uint8_t *msg, size_t len)
+{
+	const uint16_t id = (uint16_t)((unsigned)msg[0] << 8 | (unsigned)msg[1]);
+	c->replies++;
+	for (struct probe *p = c->r->running; p != NULL; p = p->rnext) {
+		if (p->conn == c && p->id == id) {
+			(void)on_reply(p, id, msg, len);
+			return;
+		}
+	}
+	c->r->eng->stats.replies_late++;
+}
+
+/* Connect, handshake, write what is queued, read what came. False when c is gone. */
+static bool conn_pump(struct conn *c)
 {
 	char why[CS_DETAIL_MAX];
-	struct cs_tls_ctx *ctx = tls_ctx_for(p, why, sizeof(why));
-	if (ctx == NULL) {
-		fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
-		return false;
+	int e = 0;
+	if (c->state == CONN_CONNECTING) {
+		enum cs_tp_rc rc = cs_tp_tcp_connected(c->fd, &e);
+		if (rc == CS_TP_AGAIN) {
+			return true;
+		}
+		if (rc == CS_TP_FAIL) {
+			(void)cs_snprintf(why, sizeof(why), "TCP connect: %s", strerror(e));
+			conn_fail(c, CS_OUTCOME_UNREACHABLE, why);
+			return false;
+		}
+		c->state = CONN_OPEN;
+		if (c->r->transport == CS_TRANSPORT_TLS) {
+			struct cs_error err = { 0 };
+			struct cs_tls_ctx *ctx = tls_ctx_for(c->r, why, sizeof(why));
+			if (ctx == NULL) {
+				conn_fail(c, CS_OUTCOME_UNREACHABLE, why);
+				return false;
+			}
+			if (cs_tls_new(ctx, c->fd, c->r->tls_auth_name, c->r->address, &c->tls,
+				       &err) != CS_OK) {
+				conn_fail(c, CS_OUTCOME_UNREACHABLE, err.msg);
+				return false;
+			}
+			c->state = CONN_HANDSHAKE;
+		}
 	}
-	struct cs_error err = { 0 };
-	if (cs_tls_new(ctx, p->fd, p->r->tls_auth_name, p->r->address, &p->tls, &err) != CS_OK) {
-		(void)cs_strlcpy(why, err.msg, sizeof(why));
-		fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
+	if (c->state == CONN_HANDSHAKE) {
+		c->tls_wants_write = false;
+		switch (cs_tls_handshake(c->tls, why, sizeof(why))) {
+		case CS_TLS_OK:
+			c->state = CONN_OPEN;
+			break;
+		case CS_TLS_WANT_READ:
+			return true;
+		case CS_TLS_WANT_WRITE:
+			c->tls_wants_write = true;
+			return true;
+		case CS_TLS_CLOSED:
+		case CS_TLS_FAIL:
+		default:
+			conn_fail(c, CS_OUTCOME_UNREACHABLE, why);
+			return false;
+		}
+	}
+	c->tls_wants_write = false;
+	while (c->out_off < c->out_len) {
+		size_t n = 0;
+		enum cs_tp_rc rc = stream_io(c, true, c->out + c->out_off, c->out_len - c->out_off,
+					     &n, why, sizeof(why));
+		if (rc == CS_TP_FAIL) {
+			conn_fail(c, CS_OUTCOME_UNREACHABLE, why);
+			return false;
+		}
+		if (rc == CS_TP_AGAIN) {
+			break;
+		}
+		c->out_off += n;
+	}
+	if (c->out_off == c->out_len) {
+		c->out_off = 0;
+		c->out_len = 0;
+	}
+	for (;;) {
+		size_t got = 0;
+		enum cs_tp_rc rc;
+		if (c->need == 0) {
+			rc = stream_io(c, false, c->len2 + c->have, 2 - c->have, &got, why,
+				       sizeof(why));
+		} else {
+			rc = stream_io(c, false, c->msg + c->have, c->need - c->have, &got, why,
+				       sizeof(why));
+		}
+		if (rc == CS_TP_AGAIN) {
+			break;
+		}
+		if (rc == CS_TP_FAIL) {
+			conn_fail(c, CS_OUTCOME_UNREACHABLE, why);
+			return false;
+		}
+		if (got == 0) {
+			(void)cs_snprintf(why, sizeof(why), "%s connection closed after %zu bytes",
+					  c->tls != NULL ? "TLS" : "TCP", c->bytes_in);
+			conn_fail(c, CS_OUTCOME_MALFORMED, why);
+			return false;
+		}
+		c->have += got;
+		c->bytes_in += got;
+		if (c->need == 0 && c->have == 2) {
+			c->need = (size_t)c->len2[0] << 8 | c->len2[1];
+			c->have = 0;
+			if (c->need < 12) {
+				conn_fail(c, CS_OUTCOME_MALFORMED,
+					  "TCP reply shorter than a DNS header");
+				return false;
+			}
+			c->msg = cs_malloc(c->need);
+			if (c->msg == NULL) {
+				conn_fail(c, CS_OUTCOME_MALFORMED, "out of memory for a reply");
+				return false;
+			}
+		} else if (c->need > 0 && c->have == c->need) {
+			uint8_t *msg = c->msg;
+			const size_t len = c->need;
+			c->msg = NULL;
+			c->need = 0;
+			c->have = 0;
+			conn_deliver(c, msg, len);
+			cs_free(msg);
+		}
+	}
+	if (!conn_watch(c)) {
+		conn_fail(c, CS_OUTCOME_MALFORMED, "out of memory for a TCP event");
 		return false;
 	}
 	return true;
 }
 
-static void on_tcp(evutil_socket_t fd, short what, void *arg)
+static void on_conn(evutil_socket_t fd, short what, void *arg)
 {
-	struct probe *p = arg;
-	char why[CS_DETAIL_MAX];
-	short want = 0;
-	int e = 0;
 	(void)fd;
 	(void)what;
-	if (p->tcp_state == TCP_CONNECTING) {
-		if (cs_tp_tcp_connected(p->fd, &e) == CS_TP_FAIL) {
-			fail_phase(p, CS_OUTCOME_UNREACHABLE, "TCP connect: %s", strerror(e));
-			return;
-		}
-		if (p->tls_wanted && !tls_begin(p)) {
-			return;
-		}
-		p->tcp_state = p->tls != NULL ? TCP_HANDSHAKE : TCP_WRITING;
+	(void)conn_pump(arg);
+}
+
+/* r's connection, opened if it has none. NULL with why when it cannot be. */
+static struct conn *conn_get(struct rstate *r, char *why, size_t why_size)
+{
+	if (r->conn != NULL) {
+		return r->conn;
 	}
-	if (p->tcp_state == TCP_HANDSHAKE) {
-		switch (cs_tls_handshake(p->tls, why, sizeof(why))) {
-		case CS_TLS_OK:
-			p->tcp_state = TCP_WRITING;
-			break;
-		case CS_TLS_WANT_READ:
-			tcp_want(p, EV_READ | EV_PERSIST);
-			return;
-		case CS_TLS_WANT_WRITE:
-			tcp_want(p, EV_WRITE | EV_PERSIST);
-			return;
-		case CS_TLS_CLOSED:
-		case CS_TLS_FAIL:
-		default:
-			fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
-			return;
-		}
+	int e = 0;
+	struct conn *c = cs_calloc(1, sizeof(*c));
+	if (c == NULL) {
+		(void)cs_strlcpy(why, "out of memory for a TCP connection", why_size);
+		return NULL;
 	}
-	if (p->tcp_state == TCP_WRITING) {
-		/* length prefix and message in one buffer keeps the write simple */
-		uint8_t *out = p->eng->rx[0]; /* a query is far below RX_SLOT_SIZE */
-		out[0] = (uint8_t)(p->wire_len >> 8);
-		out[1] = (uint8_t)(p->wire_len & 0xff);
-		memcpy(out + 2, p->wire, p->wire_len);
-		size_t total = p->wire_len + 2;
-		while (p->tcp_sent < total) {
-			size_t sent = 0;
-			enum cs_tp_rc rc =
-				stream_io(p, true, out + p->tcp_sent, total - p->tcp_sent, &sent,
-					  &want, why, sizeof(why));
-			if (rc == CS_TP_FAIL) {
-				fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
-				return;
-			}
-			if (rc == CS_TP_AGAIN) {
-				tcp_want(p, (short)(want | EV_PERSIST));
-				return;
-			}
-			p->tcp_sent += sent;
-		}
-		p->tcp_state = TCP_READING;
-		tcp_want(p, EV_READ | EV_PERSIST);
-		if (p->tls == NULL) {
-			return; /* nothing to read yet; TLS may have buffered data: read on */
-		}
+	c->r = r;
+	c->fd = -1;
+	if (cs_tp_tcp_open(&r->to, &c->fd, &e) == CS_TP_FAIL) {
+		(void)cs_snprintf(why, why_size, "TCP connect: %s", strerror(e));
+		cs_free(c);
+		return NULL;
 	}
-	for (;;) {
-		size_t got = 0;
-		enum cs_tp_rc rc;
-		if (p->tcp_need == 0) {
-			rc = stream_io(p, false, p->tcp_len + p->tcp_have, 2 - p->tcp_have, &got,
-				       &want, why, sizeof(why));
-		} else {
-			rc = stream_io(p, false, p->tcp_buf + p->tcp_have,
-				       p->tcp_need - p->tcp_have, &got, &want, why, sizeof(why));
-		}
-		if (rc == CS_TP_AGAIN) {
-			if (want != EV_READ) {
-				tcp_want(p, (short)(want | EV_PERSIST));
-			}
-			return;
-		}
-		if (rc == CS_TP_FAIL) {
-			fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
-			return;
-		}
-		if (got == 0) {
-			(void)cs_snprintf(why, sizeof(why), "%s connection closed after %zu bytes",
-					  p->tls != NULL ? "TLS" : "TCP",
-					  p->tcp_have + (p->tcp_need ? 2 : 0));
-			fail_phase(p, CS_OUTCOME_MALFORMED, "%s", why);
-			return;
-		}
-		p->tcp_have += got;
-		if (p->tcp_need == 0 && p->tcp_have == 2) {
-			p->tcp_need = (size_t)p->tcp_len[0] << 8 | p->tcp_len[1];
-			p->tcp_have = 0;
-			if (p->tcp_need < 12) {
-				fail_phase(p, CS_OUTCOME_MALFORMED, "%s",
-					   "TCP reply shorter than a DNS header");
-				return;
-			}
-			p->tcp_buf = cs_malloc(p->tcp_need);
-			if (p->tcp_buf == NULL) {
-				fail_phase(p, CS_OUTCOME_MALFORMED, "%s",
-					   "out of memory for a reply");
-				return;
-			}
-		} else if (p->tcp_need > 0 && p->tcp_have == p->tcp_need) {
-			(void)on_reply(p, p->id, p->tcp_buf, p->tcp_need);
-			return;
-		}
+	c->state = CONN_CONNECTING;
+	r->conn = c;
+	r->eng->stats.tcp_connections++;
+	if (!conn_watch(c)) {
+		(void)cs_strlcpy(why, "out of memory for a TCP event", why_size);
+		conn_close(c);
+		return NULL;
 	}
+	return c;
+}
+
+/* Queue p's query (length prefix, then the message) on c. */
+static bool conn_queue(struct conn *c, struct probe *p)
+{
+	const size_t need = c->out_len + 2 + p->wire_len;
+	if (need > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap * 2 : 512;
+		while (cap < need) {
+			cap *= 2;
+		}
+		uint8_t *out = cs_reallocarray(c->out, cap, 1);
+		if (out == NULL) {
+			return false;
+		}
+		c->out = out;
+		c->out_cap = cap;
+	}
+	c->out[c->out_len] = (uint8_t)(p->wire_len >> 8);
+	c->out[c->out_len + 1] = (uint8_t)(p->wire_len & 0xff);
+	memcpy(c->out + c->out_len + 2, p->wire, p->wire_len);
+	c->out_len = need;
+	p->conn = c;
+	return conn_watch(c);
 }
 
 /* ---- attempts and phases ---- */
@@ -1326,23 +1458,34 @@ static bool new_query(struct probe *p)
 
 static void start_tcp(struct probe *p)
 {
-	int e = 0;
+	char why[CS_DETAIL_MAX];
+	struct rstate *r = p->r;
 	p->tcp = true;
-	p->tcp_state = TCP_CONNECTING;
-	p->tls_wanted = p->r->transport == CS_TRANSPORT_TLS;
-	if (!new_query(p)) {
+	/* an ID no other query waiting on the connection has */
+	for (int tries = 0; tries < 16; tries++) {
+		if (!new_query(p)) {
+			return;
+		}
+		bool taken = false;
+		for (const struct probe *o = r->running; o != NULL && !taken; o = o->rnext) {
+			taken = o != p && o->conn != NULL && o->conn == r->conn && o->id == p->id;
+		}
+		if (!taken) {
+			break;
+		}
+	}
+	struct conn *c = conn_get(r, why, sizeof(why));
+	if (c == NULL) {
+		fail_phase(p, CS_OUTCOME_UNREACHABLE, "%s", why);
+		return;
+	}
+	if (!conn_queue(c, p)) {
+		conn_detach(p);
+		fail_phase(p, CS_OUTCOME_MALFORMED, "%s", "out of memory for a TCP query");
 		return;
 	}
 	p->eng->stats.queries_sent++;
-	enum cs_tp_rc rc = cs_tp_tcp_open(&p->r->to, &p->fd, &e);
-	if (rc == CS_TP_FAIL) {
-		fail_phase(p, CS_OUTCOME_UNREACHABLE, "TCP connect: %s", strerror(e));
-		return;
-	}
-	tcp_want(p, EV_WRITE | EV_PERSIST);
-	if (p->ev_io != NULL) {
-		arm_attempt(p);
-	}
+	arm_attempt(p);
 }
 
 static void on_doh_done(void *arg, bool ok, const uint8_t *body, size_t len, const char *why)
@@ -1718,7 +1861,6 @@ static struct rstate *admit(struct cs_engine *eng, size_t i)
 		p->eng = eng;
 		p->r = r;
 		p->k = k;
-		p->fd = -1;
 		p->sock = -1;
 		if (rc == CS_OK) {
 			p->ev_timer = event_new(eng->base, -1, 0, on_timer, p);

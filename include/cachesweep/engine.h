@@ -96,6 +96,7 @@ enum cs_errc cs_engine_run_source(struct cs_engine *eng, const struct cs_engine_
 /** Counters of a finished run, for logs and the benchmark. */
 struct cs_engine_stats {
 	size_t queries_sent;      /**< UDP, TCP, TLS and HTTPS queries, retries included */
+	size_t tcp_connections;   /**< TCP and TLS connections opened (queries share them) */
 	size_t replies_late;      /**< replies to queries that had already timed out */
 	size_t datagrams_stray;   /**< datagrams from no resolver we asked */
 	size_t send_deferred;     /**< sends put off because the socket buffer was full */
