@@ -10,9 +10,11 @@
 # (/usr/bin/time -v); dnsperf against one NSD address in the same run is the raw limit.
 #
 #   bench/scale.sh [-b BUILD_DIR] [-n "100 1000 10000"] [-r RUNS] [-s SILENT_PERCENT]
-#                  [-c WINDOW]
+#                  [-c WINDOW] [-P]
 #
-# WINDOW is --concurrency, the resolvers in flight at once (default 1000).
+# WINDOW is --concurrency, the resolvers in flight at once (default 1000). -P keeps the
+# default politeness (10 queries a second a resolver, 5000 for the run, each bucket full at
+# the start) instead of lifting it, and adds the wall time that budget implies.
 #
 # BENCH_WRAP="perf record -g -o /tmp/perf.data" profiles the runs.
 # Needs root (binds port 53), nsd, dnsperf, time, jq, python3. Writes a Markdown table to
@@ -28,10 +30,12 @@ names=5
 timeout_ms=500
 retries=0
 window=1000
-while getopts b:c:n:r:s: o; do
+polite=0
+while getopts b:c:n:r:s:P o; do
 	case $o in
 	b) build=$OPTARG ;;
 	c) window=$OPTARG ;;
+	P) polite=1 ;;
 	n) sizes=$OPTARG ;;
 	r) runs=$OPTARG ;;
 	s) silent_pct=$OPTARG ;;
@@ -127,8 +131,10 @@ config() { # LIVE SILENT
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 range() { sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 
-printf '| resolvers | silent | runs | wall s (median, range) | queries/s | answers lost | CPU s | peak RSS MB | dnsperf q/s |\n'
-printf '| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n'
+rates=(--qps-per-resolver 0 --qps-total 0)
+((polite)) && rates=()
+printf '| resolvers | silent | runs | wall s (median, range) | queries/s | answers lost | CPU s | peak RSS MB | dnsperf q/s |%s\n' "$( ((polite)) && echo ' budget implies s |')"
+printf '| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |%s\n' "$( ((polite)) && echo ' ---: |')"
 for n in $sizes; do
 	silent=$((n * silent_pct / 100))
 	live=$((n - silent))
@@ -144,7 +150,7 @@ for n in $sizes; do
 		# shellcheck disable=SC2086 # BENCH_WRAP is a command prefix (e.g. "perf record -g")
 		/usr/bin/time -v ${BENCH_WRAP:-} "$bin" probe -c "$work/cfg.json" --format json -o "$work/r.json" \
 			--timeout-ms "$timeout_ms" --retries "$retries" --concurrency "$window" \
-			--qps-per-resolver 0 --qps-total 0 2>"$work/time.$r" || true
+			"${rates[@]}" 2>"$work/time.$r" || true
 		wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$work/time.$r")
 		cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.2f", u + s }' "$work/time.$r")
 		rss=$(awk -F': ' '/Maximum resident/ { printf "%.1f", $2 / 1024 }' "$work/time.$r")
@@ -154,10 +160,14 @@ for n in $sizes; do
 	done
 	queries=$(((n + 1) * (names + 1)))
 	med=$(median <"$work/walls")
-	printf '| %d | %d | %d | %s (%s) | %.0f | %s | %s | %s | %s |\n' "$n" "$silent" "$runs" "$med" \
+	# politeness on: the run's bucket starts full (5000) and refills at 5000 a second; each
+	# resolver's holds 10, more than its 6 queries; a silent resolver adds one timeout
+	implied=$(awk -v q="$queries" -v t="$timeout_ms" -v s="$silent" \
+		'BEGIN { w = q > 5000 ? (q - 5000) / 5000 : 0; if (s > 0) w += t / 1000; printf "%.2f", w }')
+	printf '| %d | %d | %d | %s (%s) | %.0f | %s | %s | %s | %s |%s\n' "$n" "$silent" "$runs" "$med" \
 		"$(range <"$work/walls")" "$(awk -v q="$queries" -v w="$med" 'BEGIN { print (w > 0 ? q / w : 0) }')" \
 		"$(awk '{ print $3 }' "$work/stats" | range)" "$(awk '{ print $1 }' "$work/stats" | median)" \
-		"$(awk '{ print $2 }' "$work/stats" | median)" "${dq:-n/a}"
+		"$(awk '{ print $2 }' "$work/stats" | median)" "${dq:-n/a}" "$( ((polite)) && echo " $implied |")"
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	pids=()

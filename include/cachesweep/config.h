@@ -86,7 +86,7 @@ struct cs_resolver {
 struct cs_probe_limits {
 	uint32_t timeout_ms;       /**< per attempt; default 2000 */
 	uint32_t retries;          /**< after the first attempt; default 2 */
-	uint32_t concurrency;      /**< probes in flight at once; default 256 */
+	uint32_t concurrency;      /**< resolvers in flight at once (engine.h); default 256 */
 	uint32_t qps_per_resolver; /**< 0 = no limit; default 10 */
 	uint32_t qps_total;        /**< 0 = no limit; default 5000 */
 };

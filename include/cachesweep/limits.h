@@ -22,6 +22,7 @@
 #define CS_DETAIL_MAX            192 /**< a detail or error text in a finding or truth row */
 
 /** Probes in one run: resolvers × (names + 1, for each resolver is also asked the zone's SOA).
- *  Each probe holds an observation, a finding and engine state (about 6.6 KB today), so this
- *  bounds a run's memory; cs_config_finish() refuses more, before the first packet. */
+ *  The engine holds only the window's probes, but the report keeps a finding per probe (about
+ *  110 bytes packed) and a resolver record (about 1.2 KB), so this bounds a run's memory;
+ *  cs_config_finish() refuses more, before the first packet. */
 #define CS_MAX_PROBES 2000000
