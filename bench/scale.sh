@@ -133,8 +133,8 @@ range() { sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", l
 
 rates=(--qps-per-resolver 0 --qps-total 0)
 ((polite)) && rates=()
-printf '| resolvers | silent | runs | wall s (median, range) | queries/s | answers lost | CPU s | peak RSS MB | dnsperf q/s |%s\n' "$( ((polite)) && echo ' budget implies s |')"
-printf '| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |%s\n' "$( ((polite)) && echo ' ---: |')"
+printf '| resolvers | silent | runs | wall s (median, range) | queries/s | probe round s | round queries/s | answers lost | CPU s | peak RSS MB | dnsperf q/s |%s\n' "$( ((polite)) && echo ' budget implies s |')"
+printf '| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |%s\n' "$( ((polite)) && echo ' ---: |')"
 for n in $sizes; do
 	silent=$((n * silent_pct / 100))
 	live=$((n - silent))
@@ -148,15 +148,18 @@ for n in $sizes; do
 	: >"$work/stats"
 	for r in $(seq 1 "$runs"); do
 		# shellcheck disable=SC2086 # BENCH_WRAP is a command prefix (e.g. "perf record -g")
-		/usr/bin/time -v ${BENCH_WRAP:-} "$bin" probe -c "$work/cfg.json" --format json -o "$work/r.json" \
+		/usr/bin/time -v ${BENCH_WRAP:-} "$bin" probe -v -c "$work/cfg.json" --format json -o "$work/r.json" \
 			--timeout-ms "$timeout_ms" --retries "$retries" --concurrency "$window" \
 			"${rates[@]}" 2>"$work/time.$r" || true
 		wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$work/time.$r")
 		cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.2f", u + s }' "$work/time.$r")
 		rss=$(awk -F': ' '/Maximum resident/ { printf "%.1f", $2 / 1024 }' "$work/time.$r")
 		lost=$(jq '[.resolvers[] | select(.id | startswith("silent") | not) | .findings[] | select(.verdict == "timeout")] | length' "$work/r.json")
+		# the probe round alone, from the engine's own line (-v): truth before it, the
+		# report after it are not in it
+		round=$(sed -n 's/.*probe: in \([0-9]*\) ms: \([0-9]*\) queries sent.*/\1 \2/p' "$work/time.$r")
 		echo "$wall" >>"$work/walls"
-		echo "$cpu $rss $lost" >>"$work/stats"
+		echo "$cpu $rss $lost ${round:-0 0}" >>"$work/stats"
 	done
 	queries=$(((n + 1) * (names + 1)))
 	med=$(median <"$work/walls")
@@ -164,8 +167,12 @@ for n in $sizes; do
 	# resolver's holds 10, more than its 6 queries; a silent resolver adds one timeout
 	implied=$(awk -v q="$queries" -v t="$timeout_ms" -v s="$silent" \
 		'BEGIN { w = q > 5000 ? (q - 5000) / 5000 : 0; if (s > 0) w += t / 1000; printf "%.2f", w }')
-	printf '| %d | %d | %d | %s (%s) | %.0f | %s | %s | %s | %s |%s\n' "$n" "$silent" "$runs" "$med" \
+	round_ms=$(awk '{ print $4 }' "$work/stats" | median)
+	round_q=$(awk '{ print $5 }' "$work/stats" | median)
+	printf '| %d | %d | %d | %s (%s) | %.0f | %.2f | %.0f | %s | %s | %s | %s |%s\n' "$n" "$silent" "$runs" "$med" \
 		"$(range <"$work/walls")" "$(awk -v q="$queries" -v w="$med" 'BEGIN { print (w > 0 ? q / w : 0) }')" \
+		"$(awk -v m="$round_ms" 'BEGIN { print m / 1000 }')" \
+		"$(awk -v q="$round_q" -v m="$round_ms" 'BEGIN { print (m > 0 ? q * 1000 / m : 0) }')" \
 		"$(awk '{ print $3 }' "$work/stats" | range)" "$(awk '{ print $1 }' "$work/stats" | median)" \
 		"$(awk '{ print $2 }' "$work/stats" | median)" "${dq:-n/a}" "$( ((polite)) && echo " $implied |")"
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
