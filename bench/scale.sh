@@ -48,85 +48,17 @@ for c in nsd dnsperf jq python3 /usr/bin/time; do
 	command -v "$c" >/dev/null || { echo "scale.sh: needs $c (apt-get install nsd dnsperf jq python3 time)" >&2; exit 2; }
 done
 
+# shellcheck source=tests/integration/many_resolvers.sh
+. "$here/../tests/integration/many_resolvers.sh"
+
 work=$(mktemp -d /tmp/cs-bench.XXXXXX)
-pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
+	many_stop
 	rm -rf -- "$work"
 }
 trap cleanup EXIT
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-
-# the i-th address (0-based) of a /16
-addr() { printf '%s.%d.%d' "$1" $(($2 / 250)) $(($2 % 250 + 1)); }
-
-cat >"$work/se.zone" <<'ZONE'
-$TTL 3600
-se.	IN SOA ns1.se. hostmaster.se. 2026112801 1800 600 604800 3600
-se.	IN NS ns1.se.
-ns1.se.	IN A 127.60.0.1
-ZONE
-for i in $(seq 1 "$names"); do printf 'shop%d.se.\tIN A 192.0.2.%d\n' "$i" "$i" >>"$work/se.zone"; done
-
-# NSD with up to 2000 addresses a process (two sockets an address).
-start_nsd() { # N
-	local n=$1 per=2000 k=0
-	for ((first = 0; first < n; first += per, k++)); do
-		local d=$work/nsd$k
-		mkdir -p "$d"
-		{
-			printf 'server:\n  port: 53\n  server-count: 1\n  username: ""\n  chroot: ""\n'
-			printf '  zonesdir: "%s"\n  pidfile: "%s/pid"\n  database: ""\n' "$work" "$d"
-			printf '  xfrdfile: "%s/xfrd.state"\n  zonelistfile: "%s/zone.list"\n' "$d" "$d"
-			printf '  logfile: "%s/log"\n  verbosity: 0\n  hide-version: yes\n' "$d"
-			printf '  tcp-count: 10\n  send-buffer-size: 4194304\n  receive-buffer-size: 4194304\n'
-			printf '  rrl-ratelimit: 0\n' # NSD rate-limits 200 q/s a source by default
-			for ((i = first; i < first + per && i < n; i++)); do printf '  ip-address: %s\n' "$(addr 127.60 "$i")"; done
-			printf 'remote-control:\n  control-enable: no\nzone:\n  name: se.\n  zonefile: se.zone\n'
-		} >"$d/nsd.conf"
-		nsd -d -c "$d/nsd.conf" 2>>"$d/stderr" &
-		pids+=($!)
-	done
-	# ready when the last address answers
-	local last
-	last=$(addr 127.60 $((n - 1)))
-	for _ in $(seq 1 100); do
-		dig +time=1 +tries=1 +short "@$last" se. SOA >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	echo "scale.sh: NSD did not come up on $last" >&2
-	cat "$work"/nsd*/stderr >&2
-	exit 1
-}
-
-# A sink: UDP sockets on the silent addresses that are never read.
-start_sink() { # COUNT
-	(($1 > 0)) || return 0
-	python3 - "$1" <<'PY' &
-import socket, sys, time
-socks = []
-for i in range(int(sys.argv[1])):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.61.%d.%d" % (i // 250, i % 250 + 1), 53))
-    socks.append(s)
-time.sleep(3600)
-PY
-	pids+=($!)
-	sleep 1
-}
-
-config() { # LIVE SILENT
-	local live=$1 silent=$2 i
-	{
-		printf '{ "zone": "se.", "names": ['
-		for i in $(seq 1 "$names"); do printf '%s"shop%d.se."' "$([[ $i == 1 ]] || echo ,)" "$i"; done
-		printf '],\n  "truth": { "authorities": ["127.60.0.1"] },\n  "resolvers": [\n'
-		for ((i = 0; i < live; i++)); do printf '    { "id": "live%d", "address": "%s" },\n' "$i" "$(addr 127.60 "$i")"; done
-		for ((i = 0; i < silent; i++)); do printf '    { "id": "silent%d", "address": "%s" },\n' "$i" "$(addr 127.61 "$i")"; done
-		printf '    { "id": "last", "address": "127.60.0.1" }\n  ] }\n'
-	} >"$work/cfg.json"
-}
+many_fd_limit
+many_zone "$work" 127.60 "$names"
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 range() { sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
@@ -138,9 +70,9 @@ printf '| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | -
 for n in $sizes; do
 	silent=$((n * silent_pct / 100))
 	live=$((n - silent))
-	start_nsd "$live"
-	start_sink "$silent"
-	config "$live" "$silent"
+	many_nsd "$work" 127.60 "$live"
+	many_sink 127.61 "$silent"
+	many_config "$work/cfg.json" "$names" 127.60 "$live" 127.61 "$silent" '{ "id": "last", "address": "127.60.0.1" }'
 	# dnsperf: the raw rate one NSD process answers on this machine, same run
 	for i in $(seq 1 "$names"); do printf 'shop%d.se. A\n' "$i"; done >"$work/queries"
 	dq=$(dnsperf -s 127.60.0.1 -d "$work/queries" -l 5 -c 4 -q 1000 2>/dev/null | awk '/Queries per second/ { printf "%.0f", $4 }')
@@ -175,7 +107,5 @@ for n in $sizes; do
 		"$(awk -v q="$round_q" -v m="$round_ms" 'BEGIN { print (m > 0 ? q * 1000 / m : 0) }')" \
 		"$(awk '{ print $3 }' "$work/stats" | range)" "$(awk '{ print $1 }' "$work/stats" | median)" \
 		"$(awk '{ print $2 }' "$work/stats" | median)" "${dq:-n/a}" "$( ((polite)) && echo " $implied |")"
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	pids=()
+	many_stop
 done
