@@ -6,6 +6,7 @@
  */
 #include "wire.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -99,6 +100,17 @@ static bool rdf_text(const ldns_rdf *rdf, char *out, size_t size)
 		buf = ldns_buffer_new(LDNS_MAX_DOMAINLEN + 1);
 		if (buf == NULL) {
 			return false;
+		}
+	}
+	/* addresses, the most common data, without ldns's printf */
+	const ldns_rdf_type t = ldns_rdf_get_type(rdf);
+	if ((t == LDNS_RDF_TYPE_A && ldns_rdf_size(rdf) == 4) ||
+	    (t == LDNS_RDF_TYPE_AAAA && ldns_rdf_size(rdf) == 16)) {
+		char a[INET6_ADDRSTRLEN];
+		if (inet_ntop(t == LDNS_RDF_TYPE_A ? AF_INET : AF_INET6, ldns_rdf_data(rdf), a,
+			      sizeof(a)) != NULL) {
+			(void)cs_strlcpy(out, a, size);
+			return true;
 		}
 	}
 	ldns_buffer_clear(buf);
