@@ -124,8 +124,6 @@ struct probe {
 	const struct cs_keyset *keys;
 	/* the observation, made when the first phase ends (NULL before) */
 	struct cs_observation *obs;
-	/* where it goes when it ends: the caller's storage (cs_engine_add), or NULL */
-	struct cs_observation *caller_obs;
 
 	uint8_t *wire;
 	size_t wire_len;
@@ -2128,7 +2126,8 @@ enum cs_errc cs_engine_new(struct event_base *base, const struct cs_probe_limits
 	while (size < want && size < ((size_t)1 << 20)) {
 		size <<= 1;
 	}
-	eng->table = cs_calloc(size, sizeof(*eng->table));
+	/* an array of pointers: sizeof(*table) is the pointer's size, as meant */
+	eng->table = cs_calloc(size, sizeof(*eng->table)); // NOLINT(bugprone-sizeof-expression)
 	eng->table_mask = size - 1;
 	eng->ev_now = event_new(base, -1, 0, on_dispatch, eng);
 	eng->ev_later = event_new(base, -1, 0, on_dispatch_later, eng);

@@ -322,6 +322,9 @@ enum cs_errc cs_report_build(const struct cs_config *cfg, const struct cs_truth 
 	struct cs_report *rep = NULL;
 	*out = NULL;
 	enum cs_errc rc = cs_report_new(cfg, truth, generated_at_s, &rep, err);
+	if (rc != CS_OK || rep == NULL) {
+		return rc != CS_OK ? rc : cs_error_set(err, CS_ENOMEM, "no report was made");
+	}
 	for (size_t i = 0; i < cfg->n_resolvers && rc == CS_OK; i++) {
 		rc = cs_report_judge_resolver(cfg, truth, i, obs, &rep->resolvers[i], err);
 		rep->n_resolvers = i + 1;

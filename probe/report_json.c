@@ -441,8 +441,8 @@ enum cs_errc cs_report_write_json(const struct cs_report *rep, FILE *fp, bool pr
 	sink_put(sink, "[", 1);
 	jfree(text);
 	enum cs_errc rc = CS_OK;
-	char *dump = NULL;
-	size_t dump_cap = 0;
+	char *text_buf = NULL;
+	size_t text_cap = 0;
 	for (size_t i = 0; !sink->failed && i < rep->n_resolvers; i++) {
 		json_t *r = resolver_json(&rep->resolvers[i]);
 		if (r == NULL) {
@@ -455,7 +455,7 @@ enum cs_errc cs_report_write_json(const struct cs_report *rep, FILE *fp, bool pr
 		if (pretty) {
 			sink_put(sink, "\n    ", 5);
 		}
-		if (!dump_indented(sink, r, flags, &dump, &dump_cap)) {
+		if (!dump_indented(sink, r, flags, &text_buf, &text_cap)) {
 			rc = cs_error_set(err, CS_ENOMEM, "out of memory writing the report");
 			json_decref(r);
 			break;
@@ -470,7 +470,7 @@ enum cs_errc cs_report_write_json(const struct cs_report *rep, FILE *fp, bool pr
 	sink_flush(sink);
 	const bool failed = sink->failed;
 	cs_free(sink);
-	cs_free(dump);
+	cs_free(text_buf);
 	if (rc != CS_OK) {
 		return rc;
 	}

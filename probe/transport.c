@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#define _GNU_SOURCE /* recvmmsg, SO_RCVBUFFORCE */
+/* recvmmsg, sendmmsg, SO_RCVBUFFORCE: glibc declares them only for _GNU_SOURCE */
+#define _GNU_SOURCE // NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
 #include "transport.h"
 
 #include <arpa/inet.h>

@@ -135,7 +135,7 @@ struct name_cached {
 static void name_text(const ldns_rdf *rdf, char *out, size_t size)
 {
 	static struct name_cached cache[NAME_CACHE];
-	static size_t next;
+	static size_t next; // cppcheck-suppress variableScope ; a static: it must outlive the call
 	const size_t len = ldns_rdf_size(rdf);
 	const bool cacheable = ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME && len > 0 &&
 			       len <= sizeof(cache[0].wire);
