@@ -220,7 +220,7 @@ static void judging_probe_done(void *arg, size_t r, size_t k, const struct cs_ob
 			return;
 		}
 	}
-	cs_judge_probe(&jg->judge, rr, k, obs);
+	jg->rc = cs_judge_probe(&jg->judge, rr, k, obs, &jg->err);
 }
 
 static void judging_done(void *arg, size_t r)

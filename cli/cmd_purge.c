@@ -65,12 +65,16 @@ enum cs_errc cli_fingerprint(struct event_base *base, const struct cs_config *cf
 		} else {
 			continue;
 		}
+		const char *texts[CS_RR_TEXT_COUNT] = {
+			[CS_RR_SOFTWARE_NAME] = cs_software_name(g.id),
+			[CS_RR_SOFTWARE_VERSION] = g.version,
+			[CS_RR_SOFTWARE_SOURCE] = g.id == CS_SW_UNKNOWN ? "none" : g.source,
+		};
+		if (cs_resolver_report_set_texts(rr, texts) != CS_OK) {
+			rc = cs_error_set(err, CS_ENOMEM, "out of memory for fingerprints");
+			break;
+		}
 		rr->has_software = true;
-		(void)cs_strlcpy(rr->software.name, cs_software_name(g.id),
-				 sizeof(rr->software.name));
-		(void)cs_strlcpy(rr->software.version, g.version, sizeof(rr->software.version));
-		(void)cs_strlcpy(rr->software.source, g.id == CS_SW_UNKNOWN ? "none" : g.source,
-				 sizeof(rr->software.source));
 	}
 out:
 	cs_free(want);
@@ -141,13 +145,21 @@ static enum cs_errc replan(const struct cs_plan_input *in, struct cs_purge_block
 }
 
 /* A report read back may lack the software the config names: the hint fills it. */
-static void hint_software(struct cs_resolver_report *rr, const struct cs_resolver *r)
+static enum cs_errc hint_software(struct cs_resolver_report *rr, const struct cs_resolver *r,
+				  struct cs_error *err)
 {
-	if (!rr->has_software && r != NULL && r->software != NULL) {
-		rr->has_software = true;
-		(void)cs_strlcpy(rr->software.name, r->software, sizeof(rr->software.name));
-		(void)cs_strlcpy(rr->software.source, "config", sizeof(rr->software.source));
+	if (rr->has_software || r == NULL || r->software == NULL) {
+		return CS_OK;
 	}
+	const char *texts[CS_RR_TEXT_COUNT] = {
+		[CS_RR_SOFTWARE_NAME] = r->software,
+		[CS_RR_SOFTWARE_SOURCE] = "config",
+	};
+	if (cs_resolver_report_set_texts(rr, texts) != CS_OK) {
+		return cs_error_set(err, CS_ENOMEM, "out of memory planning resolver %s", rr->id);
+	}
+	rr->has_software = true;
+	return CS_OK;
 }
 
 enum cs_errc cli_plan(const struct cs_config *cfg, struct cs_report *rep, struct cs_error *err)
@@ -159,9 +171,11 @@ enum cs_errc cli_plan(const struct cs_config *cfg, struct cs_report *rep, struct
 			continue;
 		}
 		const struct cs_resolver *r = find_resolver(cfg, rr->id);
-		hint_software(rr, r);
 		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
-		rc = replan(&in, &rr->purge, err);
+		rc = hint_software(rr, r, err);
+		if (rc == CS_OK) {
+			rc = replan(&in, &rr->purge, err);
+		}
 	}
 	return rc;
 }
@@ -186,9 +200,11 @@ static enum cs_errc plan_and_act(const struct cli_args *args, const struct cs_co
 			continue;
 		}
 		const struct cs_resolver *r = find_resolver(cfg, rr->id);
-		hint_software(rr, r);
 		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
-		rc = replan(&in, &rr->purge, err);
+		rc = hint_software(rr, r, err);
+		if (rc == CS_OK) {
+			rc = replan(&in, &rr->purge, err);
+		}
 		if (rc == CS_OK) {
 			rc = cs_purge_execute(&opts, rep->zone, rr, r, &rr->purge, err);
 		}
@@ -369,8 +385,12 @@ static enum cs_errc reprobe(struct event_base *base, const struct cs_config *cfg
 		rr->heals_known = after.heals_known;
 		rr->heals_in_s = after.heals_in_s;
 		if (after.nsid[0] != '\0') {
-			(void)cs_strlcpy(rr->nsid, after.nsid, sizeof(rr->nsid));
+			rc = cs_resolver_report_set_text(rr, CS_RR_NSID, after.nsid);
+			if (rc != CS_OK) {
+				rc = cs_error_set(err, CS_ENOMEM, "out of memory for the re-probe");
+			}
 		}
+		cs_resolver_report_clean(&after);
 		redo[map[j]] = rr->status == CS_STATUS_NEEDS_PURGE;
 	}
 	cs_report_summarize(rep);

@@ -207,34 +207,36 @@ enum cs_errc cs_judge_begin(const struct cs_judge *j, size_t resolver_index,
 {
 	const struct cs_resolver *r = &j->cfg->resolvers[resolver_index];
 	const size_t n = cs_report_probe_count(j->cfg);
-	memset(rr, 0, sizeof(*rr));
-	(void)cs_strlcpy(rr->id, r->id, sizeof(rr->id));
-	(void)cs_strlcpy(rr->address, r->address, sizeof(rr->address));
+	cs_resolver_report_init(rr);
 	rr->port = r->port;
 	rr->transport = r->transport;
-	(void)cs_strlcpy(rr->operator_name, r->operator_name ? r->operator_name : "",
-			 sizeof(rr->operator_name));
-	(void)cs_strlcpy(rr->contact, r->contact ? r->contact : "", sizeof(rr->contact));
-	if (r->software != NULL) {
-		rr->has_software = true;
-		(void)cs_strlcpy(rr->software.name, software_hint(r->software),
-				 sizeof(rr->software.name));
-		(void)cs_strlcpy(rr->software.source, "config", sizeof(rr->software.source));
+	rr->has_software = r->software != NULL;
+	const char *texts[CS_RR_TEXT_COUNT] = {
+		[CS_RR_ID] = r->id,
+		[CS_RR_ADDRESS] = r->address,
+		[CS_RR_OPERATOR] = r->operator_name,
+		[CS_RR_CONTACT] = r->contact,
+		[CS_RR_SOFTWARE_NAME] = rr->has_software ? software_hint(r->software) : NULL,
+		[CS_RR_SOFTWARE_SOURCE] = rr->has_software ? "config" : NULL,
+	};
+	if (cs_resolver_report_set_texts(rr, texts) != CS_OK) {
+		return cs_error_set(err, CS_ENOMEM, "out of memory judging resolver %s", r->id);
 	}
 	rr->findings = slots_new(n);
 	if (rr->findings == NULL) {
+		cs_resolver_report_clean(rr);
 		return cs_error_set(err, CS_ENOMEM, "out of memory judging resolver %s", r->id);
 	}
 	rr->n_findings = n;
 	return CS_OK;
 }
 
-void cs_judge_probe(const struct cs_judge *j, struct cs_resolver_report *rr, size_t k,
-		    const struct cs_observation *obs)
+enum cs_errc cs_judge_probe(const struct cs_judge *j, struct cs_resolver_report *rr, size_t k,
+			    const struct cs_observation *obs, struct cs_error *err)
 {
 	const struct cs_truth *truth = j->truth;
 	if (k >= rr->n_findings) {
-		return;
+		return CS_OK;
 	}
 	const struct cs_truth_name *tn = k < truth->n_names ? &truth->names[k] : &j->zone_soa;
 	struct cs_finding f;
@@ -242,9 +244,13 @@ void cs_judge_probe(const struct cs_judge *j, struct cs_resolver_report *rr, siz
 	slot_put(rr->findings, rr->n_findings, k, &f);
 	/* the first probe's NSID that has one, in probe order */
 	if (obs->main.nsid[0] != '\0' && (rr->nsid[0] == '\0' || k < rr->nsid_probe)) {
-		(void)cs_strlcpy(rr->nsid, obs->main.nsid, sizeof(rr->nsid));
+		if (cs_resolver_report_set_text(rr, CS_RR_NSID, obs->main.nsid) != CS_OK) {
+			return cs_error_set(err, CS_ENOMEM, "out of memory judging resolver %s",
+					    rr->id);
+		}
 		rr->nsid_probe = k;
 	}
+	return CS_OK;
 }
 
 void cs_judge_end(struct cs_resolver_report *rr)
@@ -275,8 +281,11 @@ enum cs_errc cs_report_judge_resolver(const struct cs_config *cfg, const struct 
 		return rc;
 	}
 	const size_t n = rr->n_findings;
-	for (size_t i = 0; i < n; i++) {
-		cs_judge_probe(&j, rr, i, &obs[resolver_index * n + i]);
+	for (size_t i = 0; i < n && rc == CS_OK; i++) {
+		rc = cs_judge_probe(&j, rr, i, &obs[resolver_index * n + i], err);
+	}
+	if (rc != CS_OK) {
+		return rc;
 	}
 	cs_judge_end(rr);
 	return CS_OK;
@@ -298,6 +307,9 @@ enum cs_errc cs_report_new(const struct cs_config *cfg, const struct cs_truth *t
 	if (rep->truth == NULL || rep->resolvers == NULL) {
 		cs_report_free(rep);
 		return cs_error_set(err, CS_ENOMEM, "out of memory building the report");
+	}
+	for (size_t i = 0; i < cfg->n_resolvers; i++) {
+		cs_resolver_report_init(&rep->resolvers[i]);
 	}
 	*out = rep;
 	return CS_OK;
@@ -373,14 +385,127 @@ void cs_purge_block_clean(struct cs_purge_block *pb)
 	memset(pb, 0, sizeof(*pb));
 }
 
+/*
+ * A resolver report's texts: fields point into one block (rr->texts) holding each text to its
+ * length, or at the shared "" when empty. A set builds the block anew from the texts kept and
+ * the texts given, then frees the old one, so a text may come from the block itself.
+ */
+static const char empty_text[] = "";
+
+static const size_t text_sizes[CS_RR_TEXT_COUNT] = {
+	[CS_RR_ID] = CS_RR_ID_SIZE,
+	[CS_RR_ADDRESS] = CS_RR_ADDRESS_SIZE,
+	[CS_RR_OPERATOR] = CS_RR_OPERATOR_SIZE,
+	[CS_RR_CONTACT] = CS_RR_CONTACT_SIZE,
+	[CS_RR_SOFTWARE_NAME] = CS_RR_SOFTWARE_NAME_SIZE,
+	[CS_RR_SOFTWARE_VERSION] = CS_RR_SOFTWARE_VERSION_SIZE,
+	[CS_RR_SOFTWARE_SOURCE] = CS_RR_SOFTWARE_SOURCE_SIZE,
+	[CS_RR_NSID] = CS_RR_NSID_SIZE,
+};
+
+size_t cs_resolver_report_text_size(enum cs_rr_text field)
+{
+	return (unsigned)field < CS_RR_TEXT_COUNT ? text_sizes[field] : 0;
+}
+
+static const char **text_field(struct cs_resolver_report *rr, enum cs_rr_text field)
+{
+	switch (field) {
+	case CS_RR_ID:
+		return &rr->id;
+	case CS_RR_ADDRESS:
+		return &rr->address;
+	case CS_RR_OPERATOR:
+		return &rr->operator_name;
+	case CS_RR_CONTACT:
+		return &rr->contact;
+	case CS_RR_SOFTWARE_NAME:
+		return &rr->software.name;
+	case CS_RR_SOFTWARE_VERSION:
+		return &rr->software.version;
+	case CS_RR_SOFTWARE_SOURCE:
+		return &rr->software.source;
+	case CS_RR_NSID:
+		break;
+	}
+	return &rr->nsid;
+}
+
+/* The length text is kept to: at most size - 1 bytes, as cs_strlcpy into the array did. */
+static size_t text_len(const char *text, size_t size)
+{
+	size_t len = 0;
+	while (len < size - 1 && text[len] != '\0') {
+		len++;
+	}
+	return len;
+}
+
+void cs_resolver_report_init(struct cs_resolver_report *rr)
+{
+	memset(rr, 0, sizeof(*rr));
+	for (size_t f = 0; f < CS_RR_TEXT_COUNT; f++) {
+		*text_field(rr, (enum cs_rr_text)f) = empty_text;
+	}
+}
+
+enum cs_errc cs_resolver_report_set_texts(struct cs_resolver_report *rr,
+					  const char *const texts[CS_RR_TEXT_COUNT])
+{
+	const char *src[CS_RR_TEXT_COUNT];
+	size_t len[CS_RR_TEXT_COUNT];
+	size_t total = 0;
+	for (size_t f = 0; f < CS_RR_TEXT_COUNT; f++) {
+		const char *cur = *text_field(rr, (enum cs_rr_text)f);
+		src[f] = texts[f] != NULL ? texts[f] : cur != NULL ? cur : empty_text;
+		len[f] = text_len(src[f], text_sizes[f]);
+		total += len[f] > 0 ? len[f] + 1 : 0;
+	}
+	char *block = NULL;
+	if (total > 0) {
+		block = cs_malloc(total);
+		if (block == NULL) {
+			return CS_ENOMEM;
+		}
+	}
+	char *at = block;
+	const char *dst[CS_RR_TEXT_COUNT];
+	for (size_t f = 0; f < CS_RR_TEXT_COUNT; f++) {
+		dst[f] = empty_text;
+		if (len[f] > 0) {
+			memcpy(at, src[f], len[f]);
+			at[len[f]] = '\0';
+			dst[f] = at;
+			at += len[f] + 1;
+		}
+	}
+	/* only now: src may point into the old block */
+	for (size_t f = 0; f < CS_RR_TEXT_COUNT; f++) {
+		*text_field(rr, (enum cs_rr_text)f) = dst[f];
+	}
+	cs_free(rr->texts);
+	rr->texts = block;
+	return CS_OK;
+}
+
+enum cs_errc cs_resolver_report_set_text(struct cs_resolver_report *rr, enum cs_rr_text field,
+					 const char *text)
+{
+	const char *texts[CS_RR_TEXT_COUNT] = { NULL };
+	if ((unsigned)field >= CS_RR_TEXT_COUNT) {
+		return CS_EINVAL;
+	}
+	texts[field] = text != NULL ? text : empty_text;
+	return cs_resolver_report_set_texts(rr, texts);
+}
+
 void cs_resolver_report_clean(struct cs_resolver_report *rr)
 {
 	cs_free(rr->findings);
-	rr->findings = NULL;
-	rr->n_findings = 0;
 	cs_purge_block_clean(&rr->purge);
 	cs_free(rr->before.findings);
-	memset(&rr->before, 0, sizeof(rr->before));
+	cs_free(rr->texts);
+	cs_resolver_report_init(rr);
 }
 
 void cs_report_free(struct cs_report *rep)

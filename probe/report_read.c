@@ -572,23 +572,38 @@ static enum cs_errc read_purge(struct rd *rd, const json_t *o, const char *path,
 	return rc;
 }
 
+/* A resolver's texts as read, each in a buffer of the size the report holds it to. */
+struct rr_texts {
+	char id[CS_RR_ID_SIZE];
+	char address[CS_RR_ADDRESS_SIZE];
+	char operator_name[CS_RR_OPERATOR_SIZE];
+	char contact[CS_RR_CONTACT_SIZE];
+	char nsid[CS_RR_NSID_SIZE];
+	char sw_name[CS_RR_SOFTWARE_NAME_SIZE];
+	char sw_version[CS_RR_SOFTWARE_VERSION_SIZE];
+	char sw_source[CS_RR_SOFTWARE_SOURCE_SIZE];
+};
+
 static enum cs_errc read_resolver(struct rd *rd, const json_t *o, const char *path,
 				  struct cs_resolver_report *rr)
 {
 	char transport[8];
+	struct rr_texts t;
 	json_int_t v = 0;
+	cs_resolver_report_init(rr);
+	memset(&t, 0, sizeof(t));
 	enum cs_errc rc = want_object(rd, o, path);
 	if (rc == CS_OK) {
-		rc = get_str(rd, o, path, "id", true, false, rr->id, sizeof(rr->id));
+		rc = get_str(rd, o, path, "id", true, false, t.id, sizeof(t.id));
 	}
 	if (rc == CS_OK) {
-		rc = get_str(rd, o, path, "address", true, false, rr->address, sizeof(rr->address));
+		rc = get_str(rd, o, path, "address", true, false, t.address, sizeof(t.address));
 	}
-	if (rc == CS_OK && cs_addr_check(rr->address) != 0) {
+	if (rc == CS_OK && cs_addr_check(t.address) != 0) {
 		rc = cs_error_set(rd->err, CS_ECONFIG,
 				  "%s: %s.address: expected a numeric IPv4 or IPv6 address, found "
 				  "\"%s\"",
-				  rd->name, path, rr->address);
+				  rd->name, path, t.address);
 	}
 	if (rc == CS_OK) {
 		rc = get_int(rd, o, path, "port", false, 1, 65535, NULL, &v);
@@ -610,11 +625,11 @@ static enum cs_errc read_resolver(struct rd *rd, const json_t *o, const char *pa
 		}
 	}
 	if (rc == CS_OK) {
-		rc = get_str(rd, o, path, "operator", false, true, rr->operator_name,
-			     sizeof(rr->operator_name));
+		rc = get_str(rd, o, path, "operator", false, true, t.operator_name,
+			     sizeof(t.operator_name));
 	}
 	if (rc == CS_OK) {
-		rc = get_str(rd, o, path, "contact", false, true, rr->contact, sizeof(rr->contact));
+		rc = get_str(rd, o, path, "contact", false, true, t.contact, sizeof(t.contact));
 	}
 	if (rc == CS_OK) {
 		rc = read_status(rd, o, path, &rr->status);
@@ -624,7 +639,7 @@ static enum cs_errc read_resolver(struct rd *rd, const json_t *o, const char *pa
 		rr->heals_in_s = (uint32_t)v;
 	}
 	if (rc == CS_OK) {
-		rc = get_str(rd, o, path, "nsid", false, true, rr->nsid, sizeof(rr->nsid));
+		rc = get_str(rd, o, path, "nsid", false, true, t.nsid, sizeof(t.nsid));
 	}
 	const json_t *sw = json_object_get(o, "software");
 	if (rc == CS_OK && sw != NULL && !json_is_null(sw)) {
@@ -632,18 +647,32 @@ static enum cs_errc read_resolver(struct rd *rd, const json_t *o, const char *pa
 		sub(p, sizeof(p), path, "software");
 		rc = want_object(rd, sw, p);
 		if (rc == CS_OK) {
-			rc = get_str(rd, sw, p, "name", true, false, rr->software.name,
-				     sizeof(rr->software.name));
+			rc = get_str(rd, sw, p, "name", true, false, t.sw_name, sizeof(t.sw_name));
 		}
 		if (rc == CS_OK) {
-			rc = get_str(rd, sw, p, "version", false, true, rr->software.version,
-				     sizeof(rr->software.version));
+			rc = get_str(rd, sw, p, "version", false, true, t.sw_version,
+				     sizeof(t.sw_version));
 		}
 		if (rc == CS_OK) {
-			rc = get_str(rd, sw, p, "source", false, true, rr->software.source,
-				     sizeof(rr->software.source));
+			rc = get_str(rd, sw, p, "source", false, true, t.sw_source,
+				     sizeof(t.sw_source));
 		}
 		rr->has_software = rc == CS_OK;
+	}
+	if (rc == CS_OK) {
+		const char *texts[CS_RR_TEXT_COUNT] = {
+			[CS_RR_ID] = t.id,
+			[CS_RR_ADDRESS] = t.address,
+			[CS_RR_OPERATOR] = t.operator_name,
+			[CS_RR_CONTACT] = t.contact,
+			[CS_RR_SOFTWARE_NAME] = t.sw_name,
+			[CS_RR_SOFTWARE_VERSION] = t.sw_version,
+			[CS_RR_SOFTWARE_SOURCE] = t.sw_source,
+			[CS_RR_NSID] = t.nsid,
+		};
+		if (cs_resolver_report_set_texts(rr, texts) != CS_OK) {
+			rc = cs_error_set(rd->err, CS_ENOMEM, "%s: out of memory", rd->name);
+		}
 	}
 	if (rc == CS_OK) {
 		rc = read_findings(rd, o, path, &rr->findings, &rr->n_findings);

@@ -25,10 +25,12 @@
 
 #define CS_REPORT_SCHEMA "cachesweep.report/1"
 
+/** The software of a resolver report. The texts are the report's (see
+ *  cs_resolver_report_set_text), never NULL. */
 struct cs_software {
-	char name[32];    /**< "unbound", "bind", "powerdns", "knot-resolver", "unknown" */
-	char version[64]; /**< "" if unknown */
-	char source[32];  /**< "config" (the operator's hint), "version.bind" */
+	const char *name;    /**< "unbound", "bind", "powerdns", "knot-resolver", "unknown" */
+	const char *version; /**< "" if unknown */
+	const char *source;  /**< "config" (the operator's hint), "version.bind" */
 };
 
 /** What happened to one purge action (purge --execute, sweep). */
@@ -128,25 +130,63 @@ struct cs_before_block {
 	struct cs_report_finding *findings;
 };
 
+/**
+ * The texts of a resolver report, set with cs_resolver_report_set_text() or _set_texts(). Each
+ * holds at most its size - 1 bytes (CS_RR_*_SIZE, the sizes the report reader enforces).
+ */
+enum cs_rr_text {
+	CS_RR_ID = 0,
+	CS_RR_ADDRESS,
+	CS_RR_OPERATOR,
+	CS_RR_CONTACT,
+	CS_RR_SOFTWARE_NAME,
+	CS_RR_SOFTWARE_VERSION,
+	CS_RR_SOFTWARE_SOURCE,
+	CS_RR_NSID,
+};
+#define CS_RR_TEXT_COUNT (CS_RR_NSID + 1)
+
+#define CS_RR_ID_SIZE               256
+#define CS_RR_ADDRESS_SIZE          64
+#define CS_RR_OPERATOR_SIZE         128
+#define CS_RR_CONTACT_SIZE          128
+#define CS_RR_SOFTWARE_NAME_SIZE    32
+#define CS_RR_SOFTWARE_VERSION_SIZE 64
+#define CS_RR_SOFTWARE_SOURCE_SIZE  32
+#define CS_RR_NSID_SIZE             CS_EDE_TEXT_MAX
+
+/**
+ * One resolver's part of the report. A report holds one per resolver (10,000 and more), so
+ * it is small: the texts are pointers into one block per record, stored to their length.
+ *
+ * The texts (id, address, operator_name, contact, software.*, nsid) are never NULL ("" when
+ * empty) in a record made by cs_resolver_report_init(), cs_judge_begin() or the report reader,
+ * and are written only through cs_resolver_report_set_text() / _set_texts(): a setter may move
+ * every text, so a pointer read from the record is good until the next set or clean.
+ *
+ * The record owns its texts, findings, purge and before; cs_resolver_report_clean() frees them.
+ * A copy by value makes two owners: move what you take (set it NULL in the source) instead.
+ */
 struct cs_resolver_report {
-	char id[256];
-	char address[64];
-	uint16_t port;
-	enum cs_transport transport;
-	char operator_name[128]; /**< "" if unknown */
-	char contact[128];
-	enum cs_status status;
-	bool heals_known;
-	uint32_t heals_in_s;
-	bool has_software;
+	const char *id;
+	const char *address;
+	const char *operator_name; /**< "" if unknown */
+	const char *contact;
+	const char *nsid;
 	struct cs_software software;
-	char nsid[CS_EDE_TEXT_MAX];
 	size_t nsid_probe; /**< which probe's NSID (the first that had one) */
 	size_t n_findings;
 	/** in the order of the names, zone SOA last; one block (cs_report_findings_pack) */
 	struct cs_report_finding *findings;
 	struct cs_purge_block purge;
 	struct cs_before_block before;
+	char *texts; /**< the block the texts are in, or NULL (private to the setters) */
+	uint16_t port;
+	bool has_software;
+	bool heals_known;
+	enum cs_transport transport;
+	enum cs_status status;
+	uint32_t heals_in_s;
 };
 
 struct cs_report_summary {
@@ -190,7 +230,7 @@ enum cs_errc cs_report_judge_resolver(const struct cs_config *cfg, const struct 
  *	struct cs_judge j;
  *	cs_judge_init(&j, cfg, truth);             // both borrowed for j's life
  *	cs_judge_begin(&j, resolver_index, &rr, &err);
- *	cs_judge_probe(&j, &rr, k, &obs_k);        // for each probe k < cs_report_probe_count
+ *	cs_judge_probe(&j, &rr, k, &obs_k, &err);  // for each probe k < cs_report_probe_count
  *	cs_judge_end(&rr);                         // status and heals
  */
 struct cs_judge {
@@ -204,8 +244,10 @@ struct cs_judge {
 void cs_judge_init(struct cs_judge *j, const struct cs_config *cfg, const struct cs_truth *truth);
 enum cs_errc cs_judge_begin(const struct cs_judge *j, size_t resolver_index,
 			    struct cs_resolver_report *rr, struct cs_error *err);
-void cs_judge_probe(const struct cs_judge *j, struct cs_resolver_report *rr, size_t k,
-		    const struct cs_observation *obs);
+/** \return CS_OK, or CS_ENOMEM when the NSID could not be stored (the finding is) */
+CS_NODISCARD enum cs_errc cs_judge_probe(const struct cs_judge *j, struct cs_resolver_report *rr,
+					 size_t k, const struct cs_observation *obs,
+					 struct cs_error *err);
 void cs_judge_end(struct cs_resolver_report *rr);
 
 /** An empty report for cfg's resolvers (n_resolvers 0: fill resolvers[] and count them). */
@@ -257,5 +299,27 @@ CS_NODISCARD enum cs_errc cs_report_load_string(const char *text, size_t len, co
 /** Free a purge block's contents and zero it. */
 void cs_purge_block_clean(struct cs_purge_block *pb);
 
-/** Free a resolver report's findings (for streaming use). */
+/** An empty resolver report: every text "", nothing owned. */
+void cs_resolver_report_init(struct cs_resolver_report *rr);
+
+/**
+ * Set one text of rr to a copy of text (NULL is ""), cut to its CS_RR_*_SIZE - 1 bytes as the
+ * fixed arrays it replaces did. text may point into rr's own texts.
+ * \return CS_OK, CS_ENOMEM with rr unchanged, or CS_EINVAL for a field out of range
+ */
+CS_NODISCARD enum cs_errc cs_resolver_report_set_text(struct cs_resolver_report *rr,
+						      enum cs_rr_text field, const char *text);
+
+/**
+ * Set several texts at once (one allocation): texts[f] for each field f, NULL keeping the
+ * current text. As cs_resolver_report_set_text otherwise.
+ */
+CS_NODISCARD enum cs_errc cs_resolver_report_set_texts(struct cs_resolver_report *rr,
+						       const char *const texts[CS_RR_TEXT_COUNT]);
+
+/** The size (with NUL) a text of a resolver report is cut to, CS_RR_*_SIZE. */
+size_t cs_resolver_report_text_size(enum cs_rr_text field);
+
+/** Free what a resolver report owns (texts, findings, purge, before) and make it as
+ *  cs_resolver_report_init() does. */
 void cs_resolver_report_clean(struct cs_resolver_report *rr);

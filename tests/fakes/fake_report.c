@@ -18,14 +18,19 @@ static void finding(struct cs_finding *f, const char *name, uint16_t type, enum 
 	(void)cs_strlcpy(f->detail, detail, sizeof(f->detail));
 }
 
-static void resolver(struct cs_resolver_report *rr, const char *id, const char *address,
+static bool resolver(struct cs_resolver_report *rr, const char *id, const char *address,
 		     uint16_t port, enum cs_status status)
 {
-	memset(rr, 0, sizeof(*rr));
-	(void)cs_strlcpy(rr->id, id, sizeof(rr->id));
-	(void)cs_strlcpy(rr->address, address, sizeof(rr->address));
+	const char *texts[CS_RR_TEXT_COUNT] = { [CS_RR_ID] = id, [CS_RR_ADDRESS] = address };
+	cs_resolver_report_init(rr);
 	rr->port = port;
 	rr->status = status;
+	return cs_resolver_report_set_texts(rr, texts) == CS_OK;
+}
+
+static bool text(struct cs_resolver_report *rr, enum cs_rr_text field, const char *t)
+{
+	return cs_resolver_report_set_text(rr, field, t) == CS_OK;
 }
 
 /* The resolver keeps the findings w, packed as a report holds them. */
@@ -51,6 +56,9 @@ struct cs_report *fake_report_new(void)
 		cs_report_free(rep);
 		return NULL;
 	}
+	for (size_t i = 0; i < rep->n_resolvers; i++) {
+		cs_resolver_report_init(&rep->resolvers[i]);
+	}
 	struct cs_truth *t = rep->truth;
 	(void)cs_strlcpy(t->zone, "se.", sizeof(t->zone));
 	t->have_serial = true;
@@ -75,12 +83,12 @@ struct cs_report *fake_report_new(void)
 	bool ok = true;
 	struct cs_finding w[3];
 	struct cs_resolver_report *rr = &rep->resolvers[0];
-	resolver(rr, "isp-1", "192.0.2.53", 53, CS_STATUS_NEEDS_PURGE);
-	(void)cs_strlcpy(rr->operator_name, "Example ISP", sizeof(rr->operator_name));
-	(void)cs_strlcpy(rr->contact, "noc@example.net", sizeof(rr->contact));
+	ok = ok && resolver(rr, "isp-1", "192.0.2.53", 53, CS_STATUS_NEEDS_PURGE);
+	ok = ok && text(rr, CS_RR_OPERATOR, "Example ISP");
+	ok = ok && text(rr, CS_RR_CONTACT, "noc@example.net");
 	rr->has_software = true;
-	(void)cs_strlcpy(rr->software.name, "unbound", sizeof(rr->software.name));
-	(void)cs_strlcpy(rr->software.source, "config", sizeof(rr->software.source));
+	ok = ok && text(rr, CS_RR_SOFTWARE_NAME, "unbound");
+	ok = ok && text(rr, CS_RR_SOFTWARE_SOURCE, "config");
 	rr->heals_known = true;
 	rr->heals_in_s = 3412;
 	finding(&w[0], "shop1.se.", CS_TYPE_A, CS_VERDICT_CACHED_NXDOMAIN, true, CS_RCODE_NXDOMAIN,
@@ -97,8 +105,8 @@ struct cs_report *fake_report_new(void)
 	ok = ok && keep(rr, w, 3);
 
 	rr = &rep->resolvers[1];
-	resolver(rr, "public-1", "198.51.100.1", 53, CS_STATUS_HEALTHY);
-	(void)cs_strlcpy(rr->nsid, "anycast-fra-3", sizeof(rr->nsid));
+	ok = ok && resolver(rr, "public-1", "198.51.100.1", 53, CS_STATUS_HEALTHY);
+	ok = ok && text(rr, CS_RR_NSID, "anycast-fra-3");
 	finding(&w[0], "shop1.se.", CS_TYPE_A, CS_VERDICT_OK, true, CS_RCODE_NOERROR, "");
 	finding(&w[1], "shop2.se.", CS_TYPE_A, CS_VERDICT_OK, true, CS_RCODE_NOERROR, "");
 	finding(&w[2], "se.", CS_TYPE_SOA, CS_VERDICT_OK, true, CS_RCODE_NOERROR, "");
@@ -107,7 +115,7 @@ struct cs_report *fake_report_new(void)
 	ok = ok && keep(rr, w, 3);
 
 	rr = &rep->resolvers[2];
-	resolver(rr, "dead-1", "203.0.113.7", 5353, CS_STATUS_UNREACHABLE);
+	ok = ok && resolver(rr, "dead-1", "203.0.113.7", 5353, CS_STATUS_UNREACHABLE);
 	static const char *const qn[] = { "shop1.se.", "shop2.se.", "se." };
 	for (size_t i = 0; i < 3; i++) {
 		finding(&w[i], qn[i], i < 2 ? CS_TYPE_A : CS_TYPE_SOA, CS_VERDICT_TIMEOUT, false, 0,
@@ -116,9 +124,9 @@ struct cs_report *fake_report_new(void)
 	ok = ok && keep(rr, w, 3);
 
 	rr = &rep->resolvers[3];
-	resolver(rr, "isp-2 \"east\", b\\1", "2001:db8::53", 53, CS_STATUS_DEGRADED);
+	ok = ok && resolver(rr, "isp-2 \"east\", b\\1", "2001:db8::53", 53, CS_STATUS_DEGRADED);
 	rr->transport = CS_TRANSPORT_TCP;
-	(void)cs_strlcpy(rr->operator_name, "East, \"Inc\"", sizeof(rr->operator_name));
+	ok = ok && text(rr, CS_RR_OPERATOR, "East, \"Inc\"");
 	finding(&w[0], "shop1.se.", CS_TYPE_A, CS_VERDICT_SERVFAIL, true, CS_RCODE_SERVFAIL,
 		"SERVFAIL | upstream \"down\", CD=1 too");
 	w[0].n_ede = 1;

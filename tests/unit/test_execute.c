@@ -100,8 +100,9 @@ static struct cs_report *one_resolver_report(void)
 	assert_non_null(rep->resolvers);
 	rep->n_resolvers = 1;
 	struct cs_resolver_report *rr = &rep->resolvers[0];
-	(void)cs_strlcpy(rr->id, "r1", sizeof(rr->id));
-	(void)cs_strlcpy(rr->address, "192.0.2.1", sizeof(rr->address));
+	const char *texts[CS_RR_TEXT_COUNT] = { [CS_RR_ID] = "r1", [CS_RR_ADDRESS] = "192.0.2.1" };
+	cs_resolver_report_init(rr);
+	assert_int_equal(cs_resolver_report_set_texts(rr, texts), CS_OK);
 	rr->port = 53;
 	rr->status = CS_STATUS_NEEDS_PURGE;
 	struct cs_finding f = { .type = CS_TYPE_A, .verdict = CS_VERDICT_CACHED_NXDOMAIN };

@@ -53,13 +53,14 @@ static struct cs_report_finding finding(const char *name, uint16_t type, enum cs
 static void make_rr(struct cs_resolver_report *rr, const char *software, const char *address,
 		    enum cs_verdict v1, enum cs_verdict v2)
 {
-	memset(rr, 0, sizeof(*rr));
-	(void)cs_strlcpy(rr->id, "r1", sizeof(rr->id));
-	(void)cs_strlcpy(rr->address, address, sizeof(rr->address));
-	if (software != NULL) {
-		rr->has_software = true;
-		(void)cs_strlcpy(rr->software.name, software, sizeof(rr->software.name));
-	}
+	const char *texts[CS_RR_TEXT_COUNT] = {
+		[CS_RR_ID] = "r1",
+		[CS_RR_ADDRESS] = address,
+		[CS_RR_SOFTWARE_NAME] = software,
+	};
+	cs_resolver_report_init(rr);
+	assert_int_equal(cs_resolver_report_set_texts(rr, texts), CS_OK);
+	rr->has_software = software != NULL;
 	findings[0] = finding("shop1.example.se.", CS_TYPE_A, v1);
 	findings[1] = finding("www.example.se.", CS_TYPE_AAAA, v2);
 	findings[2] = finding("se.", CS_TYPE_SOA, CS_VERDICT_OK);
@@ -68,6 +69,14 @@ static void make_rr(struct cs_resolver_report *rr, const char *software, const c
 	rr->status = CS_STATUS_NEEDS_PURGE;
 	rr->heals_known = true;
 	rr->heals_in_s = 3412;
+}
+
+/* Free what make_rr made; the findings are static. */
+static void drop_rr(struct cs_resolver_report *rr)
+{
+	rr->findings = NULL;
+	rr->n_findings = 0;
+	cs_resolver_report_clean(rr);
 }
 
 struct plan_row {
@@ -267,6 +276,7 @@ static void test_plan_every_software_exact_lines(void **state)
 		make_rr(&rr, row->software, row->address, row->v1, row->v2);
 		struct cs_plan_input in = { .zone = row->zone, .rr = &rr };
 		assert_int_equal(cs_plan_build(&in, &pb, &err), CS_OK);
+		drop_rr(&rr);
 		assert_true(pb.present);
 		assert_string_equal(pb.scope, row->zone);
 		assert_string_equal(pb.endpoint, "");
@@ -311,6 +321,7 @@ static void test_plan_endpoint_named_and_pdns_url_from_config(void **state)
 			    "'http://127.56.0.3:8082/api/v1/servers/localhost/cache/"
 			    "flush?domain=se.&subtree=true'");
 	cs_purge_block_clean(&pb);
+	drop_rr(&rr);
 }
 
 static void test_plan_knot_version_6_from_fingerprint(void **state)
@@ -318,8 +329,9 @@ static void test_plan_knot_version_6_from_fingerprint(void **state)
 	(void)state;
 	struct cs_resolver_report rr;
 	make_rr(&rr, "knot-resolver", "192.0.2.1", CS_VERDICT_CACHED_NXDOMAIN, CS_VERDICT_OK);
-	(void)cs_strlcpy(rr.software.version, "6.0.8", sizeof(rr.software.version));
+	assert_int_equal(cs_resolver_report_set_text(&rr, CS_RR_SOFTWARE_VERSION, "6.0.8"), CS_OK);
 	assert_int_equal(cs_plan_software(&rr), CS_SW_KNOT6);
+	drop_rr(&rr);
 }
 
 static void test_plan_unknown_software_falls_back_to_address(void **state)
@@ -328,10 +340,13 @@ static void test_plan_unknown_software_falls_back_to_address(void **state)
 	struct cs_resolver_report rr;
 	make_rr(&rr, "unknown", "9.9.9.9", CS_VERDICT_CACHED_NXDOMAIN, CS_VERDICT_OK);
 	assert_int_equal(cs_plan_software(&rr), CS_SW_QUAD9);
+	drop_rr(&rr);
 	make_rr(&rr, "Unbound", "192.0.2.1", CS_VERDICT_CACHED_NXDOMAIN, CS_VERDICT_OK);
 	assert_int_equal(cs_plan_software(&rr), CS_SW_UNBOUND);
+	drop_rr(&rr);
 	make_rr(&rr, "something-else", "192.0.2.1", CS_VERDICT_CACHED_NXDOMAIN, CS_VERDICT_OK);
 	assert_int_equal(cs_plan_software(&rr), CS_SW_UNKNOWN);
+	drop_rr(&rr);
 }
 
 static void test_plan_hostile_names_skipped(void **state)
@@ -349,6 +364,7 @@ static void test_plan_hostile_names_skipped(void **state)
 	}
 	assert_int_equal(pb.n_instructions, 3);
 	cs_purge_block_clean(&pb);
+	drop_rr(&rr);
 }
 
 static void test_plan_alloc_fail_each_clean(void **state)
@@ -365,6 +381,7 @@ static void test_plan_alloc_fail_each_clean(void **state)
 		test_alloc_fail_at(0);
 		if (rc == CS_OK) {
 			cs_purge_block_clean(&pb);
+			drop_rr(&rr);
 			return;
 		}
 		assert_int_equal(rc, CS_ENOMEM);
