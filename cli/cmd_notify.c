@@ -164,10 +164,11 @@ static void message(const struct cs_report *rep, size_t first, FILE *fp, bool md
 				verdict_plain(fi->verdict), cs_verdict_name(fi->verdict), rcode,
 				ttl);
 		}
-		fprintf(fp, "\nTo purge (scope %s):\n\n",
-			rr->purge.scope[0] ? rr->purge.scope : rep->zone);
-		for (size_t k = 0; k < rr->purge.n_instructions; k++) {
-			fprintf(fp, "%s%s\n", code, rr->purge.instructions[k]);
+		static const struct cs_purge_block no_purge;
+		const struct cs_purge_block *pb = rr->purge != NULL ? rr->purge : &no_purge;
+		fprintf(fp, "\nTo purge (scope %s):\n\n", pb->scope[0] ? pb->scope : rep->zone);
+		for (size_t k = 0; k < pb->n_instructions; k++) {
+			fprintf(fp, "%s%s\n", code, pb->instructions[k]);
 		}
 		for (size_t f = 0; f < rr->n_findings; f++) {
 			const struct cs_report_finding *fi = &rr->findings[f];

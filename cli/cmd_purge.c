@@ -173,8 +173,13 @@ enum cs_errc cli_plan(const struct cs_config *cfg, struct cs_report *rep, struct
 		const struct cs_resolver *r = find_resolver(cfg, rr->id);
 		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
 		rc = hint_software(rr, r, err);
+		struct cs_purge_block *pb = rc == CS_OK ? cs_resolver_report_purge(rr) : NULL;
+		if (rc == CS_OK && pb == NULL) {
+			rc = cs_error_set(err, CS_ENOMEM, "out of memory planning resolver %s",
+					  rr->id);
+		}
 		if (rc == CS_OK) {
-			rc = replan(&in, &rr->purge, err);
+			rc = replan(&in, pb, err);
 		}
 	}
 	return rc;
@@ -202,14 +207,19 @@ static enum cs_errc plan_and_act(const struct cli_args *args, const struct cs_co
 		const struct cs_resolver *r = find_resolver(cfg, rr->id);
 		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
 		rc = hint_software(rr, r, err);
-		if (rc == CS_OK) {
-			rc = replan(&in, &rr->purge, err);
+		struct cs_purge_block *pb = rc == CS_OK ? cs_resolver_report_purge(rr) : NULL;
+		if (rc == CS_OK && pb == NULL) {
+			rc = cs_error_set(err, CS_ENOMEM, "out of memory planning resolver %s",
+					  rr->id);
 		}
 		if (rc == CS_OK) {
-			rc = cs_purge_execute(&opts, rep->zone, rr, r, &rr->purge, err);
+			rc = replan(&in, pb, err);
+		}
+		if (rc == CS_OK) {
+			rc = cs_purge_execute(&opts, rep->zone, rr, r, pb, err);
 		}
 		if (purged != NULL) {
-			purged[i] = rr->purge.n_actions > 0;
+			purged[i] = pb != NULL && pb->n_actions > 0;
 		}
 	}
 	return rc;
@@ -369,12 +379,22 @@ static enum cs_errc reprobe(struct event_base *base, const struct cs_config *cfg
 			break;
 		}
 		if (!keep_before) {
-			rr->before.present = true;
-			rr->before.status = rr->status;
-			rr->before.heals_known = rr->heals_known;
-			rr->before.heals_in_s = rr->heals_in_s;
-			rr->before.findings = rr->findings;
-			rr->before.n_findings = rr->n_findings;
+			if (rr->before == NULL) {
+				rr->before = cs_calloc(1, sizeof(*rr->before));
+			}
+			if (rr->before == NULL) {
+				cs_resolver_report_clean(&after);
+				rc = cs_error_set(err, CS_ENOMEM, "out of memory for the re-probe");
+				break;
+			}
+			cs_free(rr->before->findings);
+			*rr->before = (struct cs_before_block){
+				.status = rr->status,
+				.heals_known = rr->heals_known,
+				.heals_in_s = rr->heals_in_s,
+				.findings = rr->findings,
+				.n_findings = rr->n_findings,
+			};
 		} else {
 			cs_free(rr->findings);
 		}

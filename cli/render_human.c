@@ -123,16 +123,17 @@ static void finding_line(const struct cs_report_finding *f, FILE *fp, bool color
 /* The before state of a sweep, the purge plan and what was done. */
 static void purge_lines(const struct cs_resolver_report *rr, FILE *fp, bool color)
 {
-	if (rr->before.present) {
+	const struct cs_before_block *before = rr->before;
+	if (before != NULL) {
 		char d[24] = "";
-		if (rr->before.status == CS_STATUS_NEEDS_PURGE && rr->before.heals_known) {
-			cli_duration(rr->before.heals_in_s, d, sizeof(d));
+		if (before->status == CS_STATUS_NEEDS_PURGE && before->heals_known) {
+			cli_duration(before->heals_in_s, d, sizeof(d));
 		}
-		fprintf(fp, "  before the purge: %s%s%s\n", cs_status_name(rr->before.status),
+		fprintf(fp, "  before the purge: %s%s%s\n", cs_status_name(before->status),
 			d[0] ? ", would have healed by itself in " : "", d);
 	}
-	const struct cs_purge_block *pb = &rr->purge;
-	if (!pb->present) {
+	const struct cs_purge_block *pb = rr->purge;
+	if (pb == NULL || !pb->present) {
 		return;
 	}
 	fprintf(fp, "  purge %s%s%s:\n", pb->scope, pb->endpoint[0] ? " via " : "", pb->endpoint);

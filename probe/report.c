@@ -499,11 +499,25 @@ enum cs_errc cs_resolver_report_set_text(struct cs_resolver_report *rr, enum cs_
 	return cs_resolver_report_set_texts(rr, texts);
 }
 
+struct cs_purge_block *cs_resolver_report_purge(struct cs_resolver_report *rr)
+{
+	if (rr->purge == NULL) {
+		rr->purge = cs_calloc(1, sizeof(*rr->purge));
+	}
+	return rr->purge;
+}
+
 void cs_resolver_report_clean(struct cs_resolver_report *rr)
 {
 	cs_free(rr->findings);
-	cs_purge_block_clean(&rr->purge);
-	cs_free(rr->before.findings);
+	if (rr->purge != NULL) {
+		cs_purge_block_clean(rr->purge);
+		cs_free(rr->purge);
+	}
+	if (rr->before != NULL) {
+		cs_free(rr->before->findings);
+		cs_free(rr->before);
+	}
 	cs_free(rr->texts);
 	cs_resolver_report_init(rr);
 }

@@ -190,7 +190,7 @@ static json_t *action_json(const struct cs_purge_action *a)
 
 static json_t *purge_json(const struct cs_purge_block *pb)
 {
-	if (!pb->present) {
+	if (pb == NULL || !pb->present) {
 		return json_null();
 	}
 	json_t *o = json_object();
@@ -254,9 +254,9 @@ static json_t *resolver_json(const struct cs_resolver_report *rr)
 		json_t *f = finding_json(&rr->findings[i]);
 		ok = f != NULL && json_array_append_new(findings, f) == 0;
 	}
-	ok = ok && put(o, "purge", purge_json(&rr->purge));
-	if (ok && rr->before.present) {
-		ok = put(o, "before", before_json(&rr->before));
+	ok = ok && put(o, "purge", purge_json(rr->purge));
+	if (ok && rr->before != NULL) {
+		ok = put(o, "before", before_json(rr->before));
 	}
 	if (!ok) {
 		json_decref(o);

@@ -507,7 +507,7 @@ static enum cs_errc read_action(struct rd *rd, const json_t *o, const char *path
 }
 
 static enum cs_errc read_purge(struct rd *rd, const json_t *o, const char *path,
-			       struct cs_purge_block *pb)
+			       struct cs_resolver_report *rr)
 {
 	const json_t *ins = NULL;
 	const json_t *acts = NULL;
@@ -515,6 +515,10 @@ static enum cs_errc read_purge(struct rd *rd, const json_t *o, const char *path,
 	enum cs_errc rc = CS_OK;
 	if (o == NULL || json_is_null(o)) {
 		return CS_OK;
+	}
+	struct cs_purge_block *pb = cs_resolver_report_purge(rr);
+	if (pb == NULL) {
+		return cs_error_set(rd->err, CS_ENOMEM, "%s: out of memory", rd->name);
 	}
 	rc = want_object(rd, o, path);
 	if (rc == CS_OK) {
@@ -680,26 +684,28 @@ static enum cs_errc read_resolver(struct rd *rd, const json_t *o, const char *pa
 	if (rc == CS_OK) {
 		char p[PATH_MAX_LEN];
 		sub(p, sizeof(p), path, "purge");
-		rc = read_purge(rd, json_object_get(o, "purge"), p, &rr->purge);
+		rc = read_purge(rd, json_object_get(o, "purge"), p, rr);
 	}
 	const json_t *before = json_object_get(o, "before");
 	if (rc == CS_OK && before != NULL && !json_is_null(before)) {
 		char p[PATH_MAX_LEN];
 		sub(p, sizeof(p), path, "before");
-		rc = want_object(rd, before, p);
+		rr->before = cs_calloc(1, sizeof(*rr->before));
+		rc = rr->before != NULL
+			     ? want_object(rd, before, p)
+			     : cs_error_set(rd->err, CS_ENOMEM, "%s: out of memory", rd->name);
 		if (rc == CS_OK) {
-			rc = read_status(rd, before, p, &rr->before.status);
+			rc = read_status(rd, before, p, &rr->before->status);
 		}
 		if (rc == CS_OK) {
 			rc = get_int(rd, before, p, "heals_in_s", true, 0, UINT32_MAX,
-				     &rr->before.heals_known, &v);
-			rr->before.heals_in_s = (uint32_t)v;
+				     &rr->before->heals_known, &v);
+			rr->before->heals_in_s = (uint32_t)v;
 		}
 		if (rc == CS_OK) {
-			rc = read_findings(rd, before, p, &rr->before.findings,
-					   &rr->before.n_findings);
+			rc = read_findings(rd, before, p, &rr->before->findings,
+					   &rr->before->n_findings);
 		}
-		rr->before.present = rc == CS_OK;
 	}
 	return rc;
 }

@@ -5,10 +5,9 @@
  * commands for its software (the plan, pure), and as actions run through the operator's
  * configured endpoint (exec, http, powerdns-api, unbound-control).
  *
- *	struct cs_purge_block pb = { 0 };
- *	cs_plan_build(&(struct cs_plan_input){ .zone = rep->zone, .rr = rr, .cfg = r }, &pb, &err);
- *	... rr->purge = pb (the report owns it) ...
- *	if (execute) cs_purge_execute(&opts, rep->zone, rr, r, &rr->purge, &err);
+ *	struct cs_purge_block *pb = cs_resolver_report_purge(rr);   // rr's, made on first use
+ *	cs_plan_build(&(struct cs_plan_input){ .zone = rep->zone, .rr = rr, .cfg = r }, pb, &err);
+ *	if (execute) cs_purge_execute(&opts, rep->zone, rr, r, pb, &err);
  */
 #pragma once
 

@@ -122,7 +122,6 @@ CS_NODISCARD struct cs_report_finding *cs_report_findings_pack(const struct cs_f
 
 /** A sweep's first probe of a resolver, before the purge. findings owned (one block). */
 struct cs_before_block {
-	bool present;
 	enum cs_status status;
 	bool heals_known;
 	uint32_t heals_in_s;
@@ -164,6 +163,7 @@ enum cs_rr_text {
  * and are written only through cs_resolver_report_set_text() / _set_texts(): a setter may move
  * every text, so a pointer read from the record is good until the next set or clean.
  *
+ * The purge and before blocks, which few resolvers have, are held apart (NULL when none).
  * The record owns its texts, findings, purge and before; cs_resolver_report_clean() frees them.
  * A copy by value makes two owners: move what you take (set it NULL in the source) instead.
  */
@@ -178,8 +178,10 @@ struct cs_resolver_report {
 	size_t n_findings;
 	/** in the order of the names, zone SOA last; one block (cs_report_findings_pack) */
 	struct cs_report_finding *findings;
-	struct cs_purge_block purge;
-	struct cs_before_block before;
+	/** NULL when there is none (most resolvers); owned, made by cs_resolver_report_purge() */
+	struct cs_purge_block *purge;
+	/** NULL unless a sweep probed the resolver again after its purge; owned (cs_malloc) */
+	struct cs_before_block *before;
 	char *texts; /**< the block the texts are in, or NULL (private to the setters) */
 	uint16_t port;
 	bool has_software;
@@ -316,6 +318,10 @@ CS_NODISCARD enum cs_errc cs_resolver_report_set_text(struct cs_resolver_report 
  */
 CS_NODISCARD enum cs_errc cs_resolver_report_set_texts(struct cs_resolver_report *rr,
 						       const char *const texts[CS_RR_TEXT_COUNT]);
+
+/** rr's purge block, made (empty, not present) when rr has none.
+ *  \return the block (rr's), or NULL when out of memory */
+CS_NODISCARD struct cs_purge_block *cs_resolver_report_purge(struct cs_resolver_report *rr);
 
 /** The size (with NUL) a text of a resolver report is cut to, CS_RR_*_SIZE. */
 size_t cs_resolver_report_text_size(enum cs_rr_text field);

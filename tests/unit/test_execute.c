@@ -119,6 +119,8 @@ static void dry_run(const struct cs_resolver *r, char **audit, char **json, size
 {
 	struct cs_report *rep = one_resolver_report();
 	struct cs_resolver_report *rr = &rep->resolvers[0];
+	struct cs_purge_block *pb = cs_resolver_report_purge(rr);
+	assert_non_null(pb);
 	struct cs_error err = { 0 };
 	size_t alen = 0;
 	size_t jlen = 0;
@@ -127,12 +129,12 @@ static void dry_run(const struct cs_resolver *r, char **audit, char **json, size
 	assert_non_null(afp);
 	assert_non_null(jfp);
 	const struct cs_plan_input in = { .zone = "se.", .rr = rr, .cfg = r };
-	assert_int_equal(cs_plan_build(&in, &rr->purge, &err), CS_OK);
+	assert_int_equal(cs_plan_build(&in, pb, &err), CS_OK);
 	const struct cs_purge_opts opts = { .execute = false, .audit = afp };
-	assert_int_equal(cs_purge_execute(&opts, "se.", rr, r, &rr->purge, &err), CS_OK);
-	*n_actions = rr->purge.n_actions;
-	for (size_t i = 0; i < rr->purge.n_actions; i++) {
-		assert_int_equal(rr->purge.actions[i].outcome, CS_ACTION_SKIPPED);
+	assert_int_equal(cs_purge_execute(&opts, "se.", rr, r, pb, &err), CS_OK);
+	*n_actions = pb->n_actions;
+	for (size_t i = 0; i < pb->n_actions; i++) {
+		assert_int_equal(pb->actions[i].outcome, CS_ACTION_SKIPPED);
 	}
 	assert_int_equal(cs_report_write_json(rep, jfp, true, &err), CS_OK);
 	assert_int_equal(fclose(afp), 0);
@@ -222,12 +224,14 @@ static void test_missing_secret_is_a_failed_action_naming_the_variable(void **st
 	unsetenv("CS_TEST_EXECUTE_UNSET");
 	struct cs_report *rep = one_resolver_report();
 	struct cs_resolver_report *rr = &rep->resolvers[0];
+	struct cs_purge_block *pb = cs_resolver_report_purge(rr);
+	assert_non_null(pb);
 	struct cs_error err = { 0 };
 	const struct cs_purge_opts opts = { .execute = true };
-	assert_int_equal(cs_purge_execute(&opts, "se.", rr, &p, &rr->purge, &err), CS_OK);
-	assert_int_equal(rr->purge.n_actions, 1);
-	assert_int_equal(rr->purge.actions[0].outcome, CS_ACTION_FAILED);
-	assert_non_null(strstr(rr->purge.actions[0].error, "CS_TEST_EXECUTE_UNSET is not set"));
+	assert_int_equal(cs_purge_execute(&opts, "se.", rr, &p, pb, &err), CS_OK);
+	assert_int_equal(pb->n_actions, 1);
+	assert_int_equal(pb->actions[0].outcome, CS_ACTION_FAILED);
+	assert_non_null(strstr(pb->actions[0].error, "CS_TEST_EXECUTE_UNSET is not set"));
 	cs_report_free(rep);
 }
 
@@ -248,6 +252,8 @@ static void test_exec_failure_text_redacted_and_timeout_killed(void **state)
 	e.purge.n_commands = 2;
 	struct cs_report *rep = one_resolver_report();
 	struct cs_resolver_report *rr = &rep->resolvers[0];
+	struct cs_purge_block *pb = cs_resolver_report_purge(rr);
+	assert_non_null(pb);
 	struct cs_error err = { 0 };
 	char *audit = NULL;
 	size_t alen = 0;
@@ -256,14 +262,14 @@ static void test_exec_failure_text_redacted_and_timeout_killed(void **state)
 	const struct cs_purge_opts opts = {
 		.execute = true, .timeout_ms = 300, .attempts = 1, .audit = afp
 	};
-	assert_int_equal(cs_purge_execute(&opts, "se.", rr, &e, &rr->purge, &err), CS_OK);
+	assert_int_equal(cs_purge_execute(&opts, "se.", rr, &e, pb, &err), CS_OK);
 	assert_int_equal(fclose(afp), 0);
-	assert_int_equal(rr->purge.n_actions, 2);
-	const struct cs_purge_action *a = &rr->purge.actions[0];
+	assert_int_equal(pb->n_actions, 2);
+	const struct cs_purge_action *a = &pb->actions[0];
 	assert_int_equal(a->outcome, CS_ACTION_FAILED);
 	assert_int_equal(a->exit_code, 3);
 	assert_string_equal(a->error, "exit 3: refused key <redacted>");
-	const struct cs_purge_action *b = &rr->purge.actions[1];
+	const struct cs_purge_action *b = &pb->actions[1];
 	assert_int_equal(b->outcome, CS_ACTION_FAILED);
 	assert_int_equal(b->exit_code, -1);
 	assert_non_null(strstr(b->error, "no exit within 300 ms, killed"));
@@ -278,10 +284,12 @@ static void test_instructions_only_no_actions(void **state)
 	(void)state;
 	struct cs_report *rep = one_resolver_report();
 	struct cs_resolver_report *rr = &rep->resolvers[0];
+	struct cs_purge_block *pb = cs_resolver_report_purge(rr);
+	assert_non_null(pb);
 	struct cs_error err = { 0 };
 	const struct cs_purge_opts opts = { .execute = true };
-	assert_int_equal(cs_purge_execute(&opts, "se.", rr, NULL, &rr->purge, &err), CS_OK);
-	assert_int_equal(rr->purge.n_actions, 0);
+	assert_int_equal(cs_purge_execute(&opts, "se.", rr, NULL, pb, &err), CS_OK);
+	assert_int_equal(pb->n_actions, 0);
 	cs_report_free(rep);
 }
 

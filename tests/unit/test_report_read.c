@@ -79,18 +79,19 @@ static void test_report_load_good_all_fields(void **state)
 	assert_int_equal(r->findings[0].ede[0].code, 6);
 	assert_true(r->findings[0].has_ttl);
 	assert_true(r->findings[1].has_serial);
-	assert_true(r->purge.present);
-	assert_int_equal(r->purge.n_instructions, 1);
-	assert_int_equal(r->purge.n_actions, 1);
-	assert_int_equal(r->purge.actions[0].exit_code, 0);
-	assert_int_equal(r->purge.actions[0].http_status, -1);
+	assert_non_null(r->purge);
+	assert_true(r->purge->present);
+	assert_int_equal(r->purge->n_instructions, 1);
+	assert_int_equal(r->purge->n_actions, 1);
+	assert_int_equal(r->purge->actions[0].exit_code, 0);
+	assert_int_equal(r->purge->actions[0].http_status, -1);
 	const struct cs_resolver_report *r2 = &rep->resolvers[1];
 	assert_int_equal(r2->port, 5353);
 	assert_int_equal(r2->transport, CS_TRANSPORT_TCP);
 	assert_false(r2->has_software);
-	assert_false(r2->purge.present);
-	assert_true(r2->before.present);
-	assert_int_equal(r2->before.status, CS_STATUS_NEEDS_PURGE);
+	assert_null(r2->purge);
+	assert_non_null(r2->before);
+	assert_int_equal(r2->before->status, CS_STATUS_NEEDS_PURGE);
 	cs_report_free(rep);
 }
 
