@@ -136,6 +136,8 @@ struct bad_row {
 #define RES(x) HEAD "\"zone\":\"se.\"," TRUTH "\"resolvers\":[" x "]}"
 #define R0     "\"id\":\"a\",\"address\":\"192.0.2.1\",\"port\":53,\"status\":\"healthy\","
 
+#define A32 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
 static const struct bad_row bad_rows[] = {
 	{ "not JSON", "{", "bad:1:" },
 	{ "top level array", "[]", "(top level): expected an object, found an array" },
@@ -180,6 +182,16 @@ static const struct bad_row bad_rows[] = {
 	      "aa"
 	      "\"}"),
 	  "resolvers[0].id: expected a string of at most 255 bytes" },
+	/* the sizes the report holds its texts to (CS_RR_*_SIZE), checked, not cut */
+	{ "software name too long", RES("{" R0 "\"software\":{\"name\":\"" A32 "\"}}"),
+	  "resolvers[0].software.name: expected a string of at most 31 bytes, found 32 bytes" },
+	{ "software version too long",
+	  RES("{" R0 "\"software\":{\"name\":\"bind\",\"version\":\"" A32 A32 "\"}}"),
+	  "resolvers[0].software.version: expected a string of at most 63 bytes, found 64" },
+	{ "nsid too long", RES("{" R0 "\"nsid\":\"" A32 A32 A32 A32 "\"}"),
+	  "resolvers[0].nsid: expected a string of at most 127 bytes, found 128 bytes" },
+	{ "contact too long", RES("{" R0 "\"contact\":\"" A32 A32 A32 A32 "\"}"),
+	  "resolvers[0].contact: expected a string of at most 127 bytes, found 128 bytes" },
 	{ "control character", RES("{\"id\":\"a\\u0001b\"}"),
 	  "resolvers[0].id: expected printable text" },
 	{ "NUL in string", RES("{\"id\":\"a\\u0000b\"}"), "is not allowed" },

@@ -555,6 +555,39 @@ static void test_report_findings_pack_edges(void **state)
 	cs_free(out);
 }
 
+/* The setters: a text cut to its size as the arrays cut it, one from the record itself kept
+ * across the move, NULL and "" the shared empty text, and clean back to all "". */
+static void test_resolver_report_texts(void **state)
+{
+	(void)state;
+	char long_id[CS_RR_ID_SIZE + 10];
+	memset(long_id, 'x', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	struct cs_resolver_report rr;
+	cs_resolver_report_init(&rr);
+	assert_string_equal(rr.id, "");
+	assert_string_equal(rr.software.version, "");
+	assert_null(rr.texts);
+	const char *texts[CS_RR_TEXT_COUNT] = { [CS_RR_ID] = long_id,
+						[CS_RR_ADDRESS] = "192.0.2.1",
+						[CS_RR_SOFTWARE_NAME] = "unbound" };
+	assert_int_equal(cs_resolver_report_set_texts(&rr, texts), CS_OK);
+	assert_int_equal(strlen(rr.id), CS_RR_ID_SIZE - 1);
+	assert_int_equal(cs_resolver_report_text_size(CS_RR_ID), CS_RR_ID_SIZE);
+	/* from the record itself: the old block is freed only after the copy */
+	assert_int_equal(cs_resolver_report_set_text(&rr, CS_RR_NSID, rr.address), CS_OK);
+	assert_string_equal(rr.nsid, "192.0.2.1");
+	assert_string_equal(rr.address, "192.0.2.1");
+	assert_string_equal(rr.software.name, "unbound");
+	assert_int_equal(cs_resolver_report_set_text(&rr, CS_RR_ADDRESS, NULL), CS_OK);
+	assert_string_equal(rr.address, "");
+	assert_int_equal(cs_resolver_report_set_text(&rr, CS_RR_TEXT_COUNT, "x"), CS_EINVAL);
+	cs_resolver_report_clean(&rr);
+	assert_null(rr.texts);
+	assert_string_equal(rr.id, "");
+	assert_string_equal(rr.nsid, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -563,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_report_scale_same_bytes_as_whole_tree),
 		cmocka_unit_test(test_report_scale_write_fails_eio),
 		cmocka_unit_test(test_report_findings_pack_edges),
+		cmocka_unit_test(test_resolver_report_texts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
