@@ -10,9 +10,11 @@
 # (/usr/bin/time -v); dnsperf against one NSD address in the same run is the raw limit.
 #
 #   bench/scale.sh [-b BUILD_DIR] [-n "100 1000 10000"] [-r RUNS] [-s SILENT_PERCENT]
-#                  [-c WINDOW] [-P]
+#                  [-c WINDOW] [-f json|ndjson] [-P]
 #
-# WINDOW is --concurrency, the resolvers in flight at once (default 1000). -P keeps the
+# WINDOW is --concurrency, the resolvers in flight at once (default 256, the tool's own).
+# -f is the report's format (default json: the whole report, pretty, written at the end;
+# ndjson: one compact line a resolver as it finishes). -P keeps the
 # default politeness (10 queries a second a resolver, 5000 for the run, each bucket full at
 # the start) instead of lifting it, and adds the wall time that budget implies.
 #
@@ -29,12 +31,14 @@ silent_pct=10
 names=5
 timeout_ms=500
 retries=0
-window=1000
+window=256
+format=json
 polite=0
-while getopts b:c:n:r:s:P o; do
+while getopts b:c:f:n:r:s:P o; do
 	case $o in
 	b) build=$OPTARG ;;
 	c) window=$OPTARG ;;
+	f) format=$OPTARG ;;
 	P) polite=1 ;;
 	n) sizes=$OPTARG ;;
 	r) runs=$OPTARG ;;
@@ -80,13 +84,14 @@ for n in $sizes; do
 	: >"$work/stats"
 	for r in $(seq 1 "$runs"); do
 		# shellcheck disable=SC2086 # BENCH_WRAP is a command prefix (e.g. "perf record -g")
-		/usr/bin/time -v ${BENCH_WRAP:-} "$bin" probe -v -c "$work/cfg.json" --format json -o "$work/r.json" \
+		/usr/bin/time -v ${BENCH_WRAP:-} "$bin" probe -v -c "$work/cfg.json" --format "$format" -o "$work/r.json" \
 			--timeout-ms "$timeout_ms" --retries "$retries" --concurrency "$window" \
 			"${rates[@]}" 2>"$work/time.$r" || true
 		wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$work/time.$r")
 		cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.2f", u + s }' "$work/time.$r")
 		rss=$(awk -F': ' '/Maximum resident/ { printf "%.1f", $2 / 1024 }' "$work/time.$r")
-		lost=$(jq '[.resolvers[] | select(.id | startswith("silent") | not) | .findings[] | select(.verdict == "timeout")] | length' "$work/r.json")
+		lost=$(jq -s '[(if length == 1 and (.[0] | has("resolvers")) then .[0].resolvers[] else .[] | select(.kind == "resolver") end)
+			| select(.id | startswith("silent") | not) | .findings[] | select(.verdict == "timeout")] | length' "$work/r.json")
 		# the probe round alone, from the engine's own line (-v): truth before it, the
 		# report after it are not in it
 		round=$(sed -n 's/.*probe: in \([0-9]*\) ms: \([0-9]*\) queries sent.*/\1 \2/p' "$work/time.$r")
