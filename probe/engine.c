@@ -50,11 +50,12 @@
 /* Datagrams read in one go before the loop gets to run timers and other sockets. */
 #define RX_BURST 1024
 /* A send refused by a full socket buffer is tried again after this long. */
-#define SEND_RETRY_MS 2
-#define MAX_ATTEMPTS  (CS_MAX_RETRIES + 2u) /* retries, plus one TCP fallback */
-#define ID_POOL       256
-#define WIRE_TPL      16 /* distinct questions whose query is kept built */
-#define SEND_BATCH    64 /* queries in one sendmmsg */
+#define SEND_RETRY_MS    2
+#define SLOT_HOLD_MIN_MS 10
+#define MAX_ATTEMPTS     (CS_MAX_RETRIES + 2u) /* retries, plus one TCP fallback */
+#define ID_POOL          256
+#define WIRE_TPL         16 /* distinct questions whose query is kept built */
+#define SEND_BATCH       64 /* queries in one sendmmsg */
 /* Observations kept for reuse: one is made per probe end, and they are big. */
 #define OBS_POOL 64
 
@@ -136,6 +137,7 @@ struct probe {
 	struct event *ev_timer;
 	uint64_t phase_start_ms;
 	uint64_t deadline_ms;
+	uint64_t attempt_start_ms;
 	uint64_t attempt_end_ms;
 	unsigned attempts;
 	unsigned ignored;
@@ -189,9 +191,10 @@ struct cs_engine {
 	struct cs_doh *doh; /* made at the first DNS-over-HTTPS probe */
 	const struct cs_clock *clock;
 	struct cs_probe_limits limits;
-	uint32_t slot_hold_ms;
+	uint32_t slot_hold_ms; /* the most a query holds its place (slot_hold()) */
+	double srtt_ms;        /* smoothed reply time of UDP queries */
+	bool have_rtt;
 	const struct timeval *tv_timeout; /* libevent common timeouts: O(1) queues */
-	const struct timeval *tv_hold;
 	size_t n_resolvers;
 
 	/* the source and how far it has been read */
@@ -259,6 +262,7 @@ static void ring_remove(struct cs_engine *eng, struct rstate *r);
 static uint32_t random_u32(struct cs_engine *eng);
 static uint64_t resolver_wait_ms(const struct rstate *r, uint64_t now);
 static void note_signal(struct rstate *r, enum cs_pace_signal sig, uint64_t now);
+static void note_rtt(struct cs_engine *eng, uint64_t rtt_ms);
 static void conn_detach(struct probe *p);
 static void conn_close(struct conn *c);
 static void start_attempt(struct probe *p);
@@ -274,10 +278,6 @@ static void arm_timer(struct cs_engine *eng, struct event *ev, uint64_t ms)
 {
 	if (ms == eng->limits.timeout_ms && eng->tv_timeout != NULL) {
 		event_add(ev, eng->tv_timeout);
-		return;
-	}
-	if (ms == eng->slot_hold_ms && eng->tv_hold != NULL) {
-		event_add(ev, eng->tv_hold);
 		return;
 	}
 	struct timeval tv = { .tv_sec = (time_t)(ms / 1000u),
@@ -613,6 +613,9 @@ static bool on_reply(struct probe *p, uint16_t id, const uint8_t *buf, size_t le
 		    cs_pace_signal_of(facts.rcode, facts.tc && !p->tcp, ede,
 				      facts.n_ede < CS_EDE_MAX ? facts.n_ede : CS_EDE_MAX),
 		    now_ms(p->eng));
+	if (!p->tcp && id == p->id && p->sock >= 0) {
+		note_rtt(p->eng, now_ms(p->eng) - p->attempt_start_ms);
+	}
 	if (facts.tc && !p->tcp) {
 		/* RFC 1035 §4.2.1, RFC 7766: truncated over UDP, ask again over TCP. */
 		close_attempt(p);
@@ -1223,14 +1226,42 @@ static uint64_t attempt_budget(const struct probe *p)
 	return left < t ? left : t;
 }
 
+/* How long a query holds its place in flight before it counts as overdue: four times the
+ * run's smoothed reply time (RFC 6298's gain of 1/8), at least SLOT_HOLD_MIN_MS, at most the
+ * configured hold (a quarter of the timeout, 50..1000 ms), which is also what it is before
+ * the first reply. An overdue query still gets its answer; it only stops holding back the
+ * resolvers behind it, and a silent resolver leaves the window in a few replies' time. */
+static uint64_t slot_hold(const struct cs_engine *eng)
+{
+	if (!eng->have_rtt) {
+		return eng->slot_hold_ms;
+	}
+	const double h = 4.0 * eng->srtt_ms;
+	if (h < SLOT_HOLD_MIN_MS) {
+		return SLOT_HOLD_MIN_MS;
+	}
+	return h > (double)eng->slot_hold_ms ? eng->slot_hold_ms : (uint64_t)h;
+}
+
+static void note_rtt(struct cs_engine *eng, uint64_t rtt_ms)
+{
+	if (!eng->have_rtt) {
+		eng->srtt_ms = (double)rtt_ms;
+		eng->have_rtt = true;
+		return;
+	}
+	eng->srtt_ms += ((double)rtt_ms - eng->srtt_ms) / 8.0;
+}
+
 /* Arm the attempt's timer: first at the slot hold (to give its place up), then at its end. */
 static void arm_attempt(struct probe *p)
 {
-	uint64_t budget = attempt_budget(p);
-	p->attempt_end_ms = now_ms(p->eng) + budget;
+	const uint64_t budget = attempt_budget(p);
+	const uint64_t hold = slot_hold(p->eng);
+	p->attempt_start_ms = now_ms(p->eng);
+	p->attempt_end_ms = p->attempt_start_ms + budget;
 	set_fresh(p);
-	arm_timer(p->eng, p->ev_timer,
-		  budget > p->eng->slot_hold_ms ? p->eng->slot_hold_ms : budget);
+	arm_timer(p->eng, p->ev_timer, budget > hold ? hold : budget);
 }
 
 static void timeout_phase(struct probe *p, uint64_t now)
@@ -2140,9 +2171,6 @@ enum cs_errc cs_engine_new(struct event_base *base, const struct cs_probe_limits
 	struct timeval tv = { .tv_sec = (time_t)(eng->limits.timeout_ms / 1000u),
 			      .tv_usec = (suseconds_t)((eng->limits.timeout_ms % 1000u) * 1000u) };
 	eng->tv_timeout = event_base_init_common_timeout(base, &tv);
-	tv = (struct timeval){ .tv_sec = (time_t)(eng->slot_hold_ms / 1000u),
-			       .tv_usec = (suseconds_t)((eng->slot_hold_ms % 1000u) * 1000u) };
-	eng->tv_hold = event_base_init_common_timeout(base, &tv);
 	cs_bucket_init(&eng->total, eng->limits.qps_total, cs_bucket_burst(eng->limits.qps_total),
 		       now_ms(eng));
 	cs_pace_params_default(&eng->pace, eng->limits.timeout_ms);

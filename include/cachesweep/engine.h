@@ -26,7 +26,8 @@
  *
  * The window (limits.concurrency) counts resolvers: a resolver holds a place from its
  * admission until its last probe ends, or until every query it has out has waited longer
- * than the slot hold (a quarter of the timeout, 50..1000 ms) and none is queued: a silent
+ * than the slot hold (four times the run's smoothed reply time, from 10 ms up to a quarter of
+ * the timeout, 50..1000 ms) and none is queued: a silent
  * resolver waits out its timeouts without holding anyone else back. Queries awaiting their
  * first reply are further bounded by what the shared sockets' receive buffers hold.
  *
