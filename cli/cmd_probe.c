@@ -53,6 +53,11 @@ struct judging {
 	struct cs_judge judge;
 	struct cs_report *rep;
 	FILE *fp; /* NDJSON stream, or NULL */
+	/* a healthy resolver's record is emptied once its line is out: an NDJSON sweep of
+	 * 100,000 resolvers keeps the findings of those that need attention only (not with
+	 * --state, which remembers every resolver) */
+	bool drop_healthy;
+	bool *judged; /* per resolver: its last probe ended and it was judged */
 	enum cs_errc rc;
 	struct cs_error err;
 };
@@ -231,8 +236,12 @@ static void judging_done(void *arg, size_t r)
 		return;
 	}
 	cs_judge_end(rr);
+	jg->judged[r] = true;
 	if (jg->fp != NULL && !(quiet_here(jg->args) && rr->status == CS_STATUS_HEALTHY)) {
 		jg->rc = cs_report_write_ndjson_resolver(rr, jg->fp, &jg->err);
+	}
+	if (jg->drop_healthy && rr->status == CS_STATUS_HEALTHY) {
+		cs_resolver_report_clean(rr); /* still healthy: the summary counts it */
 	}
 }
 
@@ -258,6 +267,12 @@ static enum cs_errc probe_report(struct event_base *base, const struct cli_args 
 	}
 	jg->args = args;
 	jg->fp = ndjson;
+	jg->drop_healthy = ndjson != NULL && args->state_path == NULL;
+	jg->judged = cs_calloc(cfg->n_resolvers > 0 ? cfg->n_resolvers : 1, sizeof(*jg->judged));
+	if (jg->judged == NULL) {
+		cs_free(jg);
+		return cs_error_set(err, CS_ENOMEM, "out of memory for the report");
+	}
 	cs_judge_init(&jg->judge, cfg, *truth);
 	rc = cs_report_new(cfg, *truth, clock->wall_s(clock), &jg->rep, err);
 	if (rc == CS_OK) {
@@ -275,7 +290,7 @@ static enum cs_errc probe_report(struct event_base *base, const struct cli_args 
 	}
 	/* every resolver was judged (the engine reports even those a deadline cut short) */
 	for (size_t i = 0; rc == CS_OK && i < cfg->n_resolvers; i++) {
-		if (jg->rep->resolvers[i].findings == NULL) {
+		if (!jg->judged[i]) {
 			rc = cs_error_set(err, CS_EIO, "internal: resolver %s was not probed",
 					  cfg->resolvers[i].id);
 		}
@@ -286,6 +301,7 @@ static enum cs_errc probe_report(struct event_base *base, const struct cli_args 
 	} else {
 		cs_report_free(jg->rep);
 	}
+	cs_free(jg->judged);
 	cs_free(jg);
 	return rc;
 }
