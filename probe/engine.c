@@ -193,6 +193,7 @@ struct cs_engine {
 	struct cs_probe_limits limits;
 	uint32_t slot_hold_ms; /* the most a query holds its place (slot_hold()) */
 	double srtt_ms;        /* smoothed reply time of UDP queries */
+	int64_t rx_queued_ms;  /* the datagram being read waited this long in its socket */
 	bool have_rtt;
 	const struct timeval *tv_timeout; /* libevent common timeouts: O(1) queues */
 	size_t n_resolvers;
@@ -614,7 +615,13 @@ static bool on_reply(struct probe *p, uint16_t id, const uint8_t *buf, size_t le
 				      facts.n_ede < CS_EDE_MAX ? facts.n_ede : CS_EDE_MAX),
 		    now_ms(p->eng));
 	if (!p->tcp && id == p->id && p->sock >= 0) {
-		note_rtt(p->eng, now_ms(p->eng) - p->attempt_start_ms);
+		/* the network's share: what the reply spent in our socket, waiting for the loop,
+		 * is our own load, not the resolver's */
+		const uint64_t elapsed = now_ms(p->eng) - p->attempt_start_ms;
+		const int64_t queued = p->eng->rx_queued_ms;
+		note_rtt(p->eng, queued > 0 && (uint64_t)queued < elapsed
+					 ? elapsed - (uint64_t)queued
+					 : elapsed);
 	}
 	if (facts.tc && !p->tcp) {
 		/* RFC 1035 §4.2.1, RFC 7766: truncated over UDP, ask again over TCP. */
@@ -828,6 +835,7 @@ static void usock_drain(struct cs_engine *eng, int family, int sock)
 		}
 		for (size_t i = 0; i < got; i++) {
 			const struct cs_dgram *d = &eng->dgrams[i];
+			eng->rx_queued_ms = d->queued_ms;
 			on_datagram(eng, family, sock, &d->from, d->buf,
 				    d->truncated ? d->size : d->got,
 				    d->truncated || d->got > CS_MAX_REPLY, 0);

@@ -9,6 +9,7 @@
 #include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int cs_tp_addr(const char *address, uint16_t port, struct cs_sockaddr *out)
@@ -210,6 +211,7 @@ enum cs_tp_rc cs_tp_udp_shared(int family, int buf_bytes, int *fd, int *rcvbuf_g
 		(void)setsockopt(*fd, SOL_SOCKET, SO_SNDBUF, &buf_bytes, sizeof(buf_bytes));
 	}
 	int on = 1;
+	(void)setsockopt(*fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	if (family == AF_INET6) {
 		(void)setsockopt(*fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
 	} else {
@@ -226,10 +228,27 @@ enum cs_tp_rc cs_tp_udp_shared(int family, int buf_bytes, int *fd, int *rcvbuf_g
 
 #define CS_TP_BATCH_MAX 64
 
+/* The arrival timestamp's cmsg, if any: how long ago, in ms, or -1. */
+static int64_t queued_ms(struct msghdr *m, const struct timespec *now)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			int64_t ms = ((int64_t)now->tv_sec - (int64_t)ts.tv_sec) * 1000 +
+				     ((int64_t)now->tv_nsec - (int64_t)ts.tv_nsec) / 1000000;
+			return ms < 0 ? 0 : ms;
+		}
+	}
+	return -1;
+}
+
 enum cs_tp_rc cs_tp_recv_batch(int fd, struct cs_dgram *d, size_t n, size_t *got, int *sys_errno)
 {
 	struct mmsghdr msgs[CS_TP_BATCH_MAX];
 	struct iovec iov[CS_TP_BATCH_MAX];
+	/* control space for one timestamp a datagram, aligned for cmsghdr */
+	uint64_t ctl[CS_TP_BATCH_MAX][(CMSG_SPACE(sizeof(struct timespec)) + 7) / 8];
 	if (n > CS_TP_BATCH_MAX) {
 		n = CS_TP_BATCH_MAX;
 	}
@@ -241,9 +260,13 @@ enum cs_tp_rc cs_tp_recv_batch(int fd, struct cs_dgram *d, size_t n, size_t *got
 		msgs[i].msg_hdr.msg_iovlen = 1;
 		msgs[i].msg_hdr.msg_name = &d[i].from.ss;
 		msgs[i].msg_hdr.msg_namelen = sizeof(d[i].from.ss);
+		msgs[i].msg_hdr.msg_control = ctl[i];
+		msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i]);
 	}
 	*got = 0;
 	int r = recvmmsg(fd, msgs, (unsigned)n, MSG_DONTWAIT, NULL);
+	struct timespec now = { 0, 0 };
+	(void)clock_gettime(CLOCK_REALTIME, &now); /* the clock the kernel stamps with */
 	if (r < 0) {
 		int e = errno;
 		if (is_transient(e)) {
@@ -256,6 +279,7 @@ enum cs_tp_rc cs_tp_recv_batch(int fd, struct cs_dgram *d, size_t n, size_t *got
 		d[i].from.len = msgs[i].msg_hdr.msg_namelen;
 		d[i].truncated = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
 		d[i].got = msgs[i].msg_len;
+		d[i].queued_ms = queued_ms(&msgs[i].msg_hdr, &now);
 	}
 	*got = (size_t)r;
 	return r == 0 ? CS_TP_AGAIN : CS_TP_OK;

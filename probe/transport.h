@@ -47,8 +47,9 @@ void cs_tp_close(int fd);
  * to a random ephemeral port by the kernel), replies are matched by source and ID. */
 
 /** A UDP socket for family (AF_INET, AF_INET6) with receive and send buffers of about
- *  buf_bytes (SO_RCVBUFFORCE when allowed, else as much as rmem_max gives) and ICMP errors
- *  queued (IP_RECVERR). *rcvbuf_got is what the kernel granted. */
+ *  buf_bytes (SO_RCVBUFFORCE when allowed, else as much as rmem_max gives), ICMP errors
+ *  queued (IP_RECVERR) and arrival timestamps (SO_TIMESTAMPNS). *rcvbuf_got is what the
+ *  kernel granted. */
 enum cs_tp_rc cs_tp_udp_shared(int family, int buf_bytes, int *fd, int *rcvbuf_got, int *sys_errno);
 enum cs_tp_rc cs_tp_sendto(int fd, const uint8_t *buf, size_t len, const struct cs_sockaddr *to,
 			   int *sys_errno);
@@ -60,6 +61,9 @@ struct cs_dgram {
 	size_t got;     /**< the datagram's real size (may exceed size: truncated) */
 	bool truncated; /**< larger than size: the tail was dropped */
 	struct cs_sockaddr from;
+	/** How long it waited in the socket before it was read (the kernel's arrival
+	 *  timestamp, SO_TIMESTAMPNS), in ms; -1 when unknown. */
+	int64_t queued_ms;
 };
 
 /** Receive up to n datagrams (recvmmsg). *got how many; CS_TP_AGAIN when none waits. */
