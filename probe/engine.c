@@ -537,17 +537,16 @@ static void fail_phase(struct probe *p, enum cs_outcome outcome, const char *fmt
 static void fail_phase(struct probe *p, enum cs_outcome outcome, const char *fmt, ...)
 {
 	struct cs_reply_facts *f = cur_facts(p);
+	va_list ap;
+	va_start(ap, fmt);
 	if (f != NULL) {
 		memset(f, 0, sizeof(*f));
 		f->outcome = outcome;
-		va_list ap;
-		va_start(ap, fmt);
-		int n = vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
-		va_end(ap);
-		if (n < 0) {
+		if (vsnprintf(f->detail, sizeof(f->detail), fmt, ap) < 0) {
 			f->detail[0] = '\0';
 		}
 	}
+	va_end(ap);
 	end_phase(p);
 }
 
