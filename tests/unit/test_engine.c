@@ -36,6 +36,8 @@ struct responder {
 	struct event *ev_udp;
 	struct event *ev_tcp;
 	unsigned queries_seen;
+	uint64_t refused_at_ms[8]; /* when each "refused" query arrived */
+	unsigned n_refused;
 };
 
 static struct responder R;
@@ -120,6 +122,12 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 			rlen += sizeof(txt);
 			out[7] = 1;
 		}
+	} else if (qname_is(q, qlen, "refused")) {
+		if (R.n_refused < 8) {
+			const struct cs_clock *clock = cs_clock_system();
+			R.refused_at_ms[R.n_refused++] = clock->mono_ms(clock);
+		}
+		rlen = make_reply(q, qlen, out, 5, false, false);
 	} else if (qname_is(q, qlen, "garbage")) {
 		memset(out, 0xee, 300);
 		out[0] = q[0];
@@ -564,6 +572,46 @@ static void test_engine_gives_up_a_dead_resolver(void **state)
 	event_base_free(base);
 }
 
+/* REFUSED slows a resolver down beyond its token bucket (pace.h): two queries go at once
+ * (a bucket of 2 a second), both are refused, and the third waits out the back-off (two
+ * steps: 2 s), not the bucket's half second. */
+static void test_engine_backs_off_on_refused(void **state)
+{
+	(void)state;
+	test_alloc_install();
+	struct event_base *base = event_base_new();
+	assert_int_equal(responder_up(base), 0);
+	R.n_refused = 0;
+	const struct cs_probe_limits limits = { .timeout_ms = 100,
+						.retries = 0,
+						.concurrency = 4,
+						.qps_per_resolver = 2,
+						.qps_total = 0 };
+	struct cs_engine *eng = NULL;
+	struct cs_error err = { 0 };
+	struct cs_observation obs[3];
+	assert_int_equal(cs_engine_new(base, &limits, cs_clock_system(), 1, &eng, &err), CS_OK);
+	for (size_t i = 0; i < 3; i++) {
+		struct cs_probe_spec spec = { .resolver_index = 0,
+					      .address = "127.0.0.1",
+					      .port = R.port,
+					      .qname = "refused.test.",
+					      .qtype = 1 };
+		assert_int_equal(cs_engine_add(eng, &spec, &obs[i], &err), CS_OK);
+	}
+	assert_int_equal(cs_engine_run(eng, &err), CS_OK);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(obs[i].main.outcome, CS_OUTCOME_ANSWER);
+		assert_int_equal(obs[i].main.rcode, CS_RCODE_REFUSED);
+	}
+	assert_int_equal(R.n_refused, 3);
+	assert_true(R.refused_at_ms[1] - R.refused_at_ms[0] < 400);
+	assert_true(R.refused_at_ms[2] - R.refused_at_ms[1] >= 1500);
+	cs_engine_free(eng);
+	responder_down();
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -574,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_engine_deadline_ends_open_probes_as_timeouts),
 		cmocka_unit_test(test_engine_deadline_past_sends_nothing),
 		cmocka_unit_test(test_engine_gives_up_a_dead_resolver),
+		cmocka_unit_test(test_engine_backs_off_on_refused),
 	};
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }
