@@ -162,6 +162,25 @@ static enum cs_errc hint_software(struct cs_resolver_report *rr, const struct cs
 	return CS_OK;
 }
 
+/* rr's software hint and purge plan; *pb is its purge block (made if it had none). */
+static enum cs_errc plan_one(const struct cs_config *cfg, const struct cs_report *rep,
+			     struct cs_resolver_report *rr, struct cs_purge_block **pb,
+			     struct cs_error *err)
+{
+	const struct cs_resolver *r = find_resolver(cfg, rr->id);
+	const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
+	*pb = NULL;
+	enum cs_errc rc = hint_software(rr, r, err);
+	if (rc != CS_OK) {
+		return rc;
+	}
+	*pb = cs_resolver_report_purge(rr);
+	if (*pb == NULL) {
+		return cs_error_set(err, CS_ENOMEM, "out of memory planning resolver %s", rr->id);
+	}
+	return replan(&in, *pb, err);
+}
+
 enum cs_errc cli_plan(const struct cs_config *cfg, struct cs_report *rep, struct cs_error *err)
 {
 	enum cs_errc rc = CS_OK;
@@ -170,17 +189,8 @@ enum cs_errc cli_plan(const struct cs_config *cfg, struct cs_report *rep, struct
 		if (rr->status != CS_STATUS_NEEDS_PURGE) {
 			continue;
 		}
-		const struct cs_resolver *r = find_resolver(cfg, rr->id);
-		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
-		rc = hint_software(rr, r, err);
-		struct cs_purge_block *pb = rc == CS_OK ? cs_resolver_report_purge(rr) : NULL;
-		if (rc == CS_OK && pb == NULL) {
-			rc = cs_error_set(err, CS_ENOMEM, "out of memory planning resolver %s",
-					  rr->id);
-		}
-		if (rc == CS_OK) {
-			rc = replan(&in, pb, err);
-		}
+		struct cs_purge_block *pb = NULL;
+		rc = plan_one(cfg, rep, rr, &pb, err);
 	}
 	return rc;
 }
@@ -205,17 +215,9 @@ static enum cs_errc plan_and_act(const struct cli_args *args, const struct cs_co
 			continue;
 		}
 		const struct cs_resolver *r = find_resolver(cfg, rr->id);
-		const struct cs_plan_input in = { .zone = rep->zone, .rr = rr, .cfg = r };
-		rc = hint_software(rr, r, err);
-		struct cs_purge_block *pb = rc == CS_OK ? cs_resolver_report_purge(rr) : NULL;
-		if (rc == CS_OK && pb == NULL) {
-			rc = cs_error_set(err, CS_ENOMEM, "out of memory planning resolver %s",
-					  rr->id);
-		}
-		if (rc == CS_OK) {
-			rc = replan(&in, pb, err);
-		}
-		if (rc == CS_OK) {
+		struct cs_purge_block *pb = NULL;
+		rc = plan_one(cfg, rep, rr, &pb, err);
+		if (rc == CS_OK && pb != NULL) {
 			rc = cs_purge_execute(&opts, rep->zone, rr, r, pb, err);
 		}
 		if (purged != NULL) {
