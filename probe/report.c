@@ -57,8 +57,9 @@ void cs_judge_init(struct cs_judge *j, const struct cs_config *cfg, const struct
 
 /*
  * Findings as the report holds them (struct cs_report_finding, report.h). While a resolver is
- * judged its probes end in any order, so each finding has a slot of the largest size in one
- * block (slots_new, slot_put); cs_judge_end repacks them to their length (repack).
+ * judged its probes end in any order: each finding is packed to its length in a block of its
+ * own as it comes (rr->judging), and cs_judge_end repacks them into one block (repack). A
+ * resolver in the window so holds its findings' real size, not the largest they could be.
  */
 
 /* The most text one finding can hold: less than the struct whose arrays hold it. */
@@ -202,6 +203,16 @@ struct cs_report_finding *cs_report_findings_pack(const struct cs_finding *in, s
 	return out;
 }
 
+/* The per-finding blocks of a resolver being judged. */
+static void judging_free(struct cs_resolver_report *rr)
+{
+	for (size_t k = 0; rr->judging != NULL && k < rr->n_findings; k++) {
+		cs_free(rr->judging[k]);
+	}
+	cs_free(rr->judging);
+	rr->judging = NULL;
+}
+
 enum cs_errc cs_judge_begin(const struct cs_judge *j, size_t resolver_index,
 			    struct cs_resolver_report *rr, struct cs_error *err)
 {
@@ -222,10 +233,18 @@ enum cs_errc cs_judge_begin(const struct cs_judge *j, size_t resolver_index,
 	if (cs_resolver_report_set_texts(rr, texts) != CS_OK) {
 		return cs_error_set(err, CS_ENOMEM, "out of memory judging resolver %s", r->id);
 	}
-	rr->findings = slots_new(n);
-	if (rr->findings == NULL) {
+	rr->findings = cs_calloc(n, sizeof(*rr->findings));
+	rr->judging = cs_calloc(n, sizeof(*rr->judging)); // NOLINT(bugprone-sizeof-expression)
+	if (rr->findings == NULL || rr->judging == NULL) {
 		cs_resolver_report_clean(rr);
 		return cs_error_set(err, CS_ENOMEM, "out of memory judging resolver %s", r->id);
+	}
+	/* a finding not judged yet reads as an empty one (verdict ok, every text "") */
+	static const struct cs_finding empty;
+	struct cs_report_ede ede_view[CS_EDE_MAX];
+	for (size_t k = 0; k < n; k++) {
+		rr->findings[k] = view_of(&empty, ede_view);
+		rr->findings[k].ede = NULL;
 	}
 	rr->n_findings = n;
 	return CS_OK;
@@ -241,7 +260,14 @@ enum cs_errc cs_judge_probe(const struct cs_judge *j, struct cs_resolver_report 
 	const struct cs_truth_name *tn = k < truth->n_names ? &truth->names[k] : &j->zone_soa;
 	struct cs_finding f;
 	cs_classify(&j->ctx, tn, obs, &f);
-	slot_put(rr->findings, rr->n_findings, k, &f);
+	struct cs_report_finding *packed = cs_report_findings_pack(&f, 1);
+	if (packed == NULL || rr->judging == NULL) {
+		cs_free(packed);
+		return cs_error_set(err, CS_ENOMEM, "out of memory judging resolver %s", rr->id);
+	}
+	cs_free(rr->judging[k]);
+	rr->judging[k] = packed;
+	rr->findings[k] = *packed;
 	/* the first probe's NSID that has one, in probe order */
 	if (obs->main.nsid[0] != '\0' && (rr->nsid[0] == '\0' || k < rr->nsid_probe)) {
 		if (cs_resolver_report_set_text(rr, CS_RR_NSID, obs->main.nsid) != CS_OK) {
@@ -262,11 +288,12 @@ void cs_judge_end(struct cs_resolver_report *rr)
 		cs_status_acc_add(&acc, f->verdict, f->has_ttl, f->ttl_remaining_s);
 	}
 	rr->status = cs_status_acc_end(&acc, &rr->heals_known, &rr->heals_in_s);
-	/* out of memory keeps the slots: valid findings too, only larger */
+	/* one block for all; out of memory keeps the blocks of each (valid findings too) */
 	struct cs_report_finding *packed = repack(rr->findings, rr->n_findings);
 	if (packed != NULL) {
 		cs_free(rr->findings);
 		rr->findings = packed;
+		judging_free(rr);
 	}
 }
 
@@ -509,6 +536,7 @@ struct cs_purge_block *cs_resolver_report_purge(struct cs_resolver_report *rr)
 
 void cs_resolver_report_clean(struct cs_resolver_report *rr)
 {
+	judging_free(rr);
 	cs_free(rr->findings);
 	if (rr->purge != NULL) {
 		cs_purge_block_clean(rr->purge);

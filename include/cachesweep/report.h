@@ -183,6 +183,9 @@ struct cs_resolver_report {
 	/** NULL unless a sweep probed the resolver again after its purge; owned (cs_malloc) */
 	struct cs_before_block *before;
 	char *texts; /**< the block the texts are in, or NULL (private to the setters) */
+	/** While the resolver is judged (cs_judge_begin .. cs_judge_end): each finding's own
+	 *  packed block, or NULL; private to report.c */
+	struct cs_report_finding **judging;
 	uint16_t port;
 	bool has_software;
 	bool heals_known;
