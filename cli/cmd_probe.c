@@ -57,7 +57,7 @@ struct judging {
 	 * 100,000 resolvers keeps the findings of those that need attention only (not with
 	 * --state, which remembers every resolver) */
 	bool drop_healthy;
-	bool *judged; /* per resolver: its last probe ended and it was judged */
+	size_t n_judged; /* resolvers whose last probe ended */
 	enum cs_errc rc;
 	struct cs_error err;
 };
@@ -236,7 +236,7 @@ static void judging_done(void *arg, size_t r)
 		return;
 	}
 	cs_judge_end(rr);
-	jg->judged[r] = true;
+	jg->n_judged++;
 	if (jg->fp != NULL && !(quiet_here(jg->args) && rr->status == CS_STATUS_HEALTHY)) {
 		jg->rc = cs_report_write_ndjson_resolver(rr, jg->fp, &jg->err);
 	}
@@ -268,11 +268,6 @@ static enum cs_errc probe_report(struct event_base *base, const struct cli_args 
 	jg->args = args;
 	jg->fp = ndjson;
 	jg->drop_healthy = ndjson != NULL && args->state_path == NULL;
-	jg->judged = cs_calloc(cfg->n_resolvers > 0 ? cfg->n_resolvers : 1, sizeof(*jg->judged));
-	if (jg->judged == NULL) {
-		cs_free(jg);
-		return cs_error_set(err, CS_ENOMEM, "out of memory for the report");
-	}
 	cs_judge_init(&jg->judge, cfg, *truth);
 	rc = cs_report_new(cfg, *truth, clock->wall_s(clock), &jg->rep, err);
 	if (rc == CS_OK) {
@@ -289,11 +284,9 @@ static enum cs_errc probe_report(struct event_base *base, const struct cli_args 
 		rc = jg->rc;
 	}
 	/* every resolver was judged (the engine reports even those a deadline cut short) */
-	for (size_t i = 0; rc == CS_OK && i < cfg->n_resolvers; i++) {
-		if (!jg->judged[i]) {
-			rc = cs_error_set(err, CS_EIO, "internal: resolver %s was not probed",
-					  cfg->resolvers[i].id);
-		}
+	if (rc == CS_OK && jg->n_judged != cfg->n_resolvers) {
+		rc = cs_error_set(err, CS_EIO, "internal: %zu of %zu resolvers were not probed",
+				  cfg->n_resolvers - jg->n_judged, cfg->n_resolvers);
 	}
 	if (rc == CS_OK) {
 		cs_report_summarize(jg->rep);
@@ -301,7 +294,6 @@ static enum cs_errc probe_report(struct event_base *base, const struct cli_args 
 	} else {
 		cs_report_free(jg->rep);
 	}
-	cs_free(jg->judged);
 	cs_free(jg);
 	return rc;
 }

@@ -2293,6 +2293,9 @@ static void added_done(void *arg, size_t r)
 
 enum cs_errc cs_engine_run(struct cs_engine *eng, struct cs_error *err)
 {
+	if (eng->have_src) {
+		return cs_error_set(err, CS_EINVAL, "internal: the engine has run already");
+	}
 	if (eng->n_added == 0) {
 		return CS_OK;
 	}

@@ -35,6 +35,7 @@ struct responder {
 	uint16_t port;
 	struct event *ev_udp;
 	struct event *ev_tcp;
+	struct event_base *base; /* the loop it answers on, for the engines under test */
 	unsigned queries_seen;
 	uint64_t refused_at_ms[8]; /* when each "refused" query arrived */
 	unsigned n_refused;
@@ -199,6 +200,7 @@ static void on_tcp(evutil_socket_t fd, short what, void *arg)
 
 static int responder_up(struct event_base *base)
 {
+	R.base = base;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
 	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
 	R.udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
@@ -371,6 +373,25 @@ static void test_engine_chaos_class(void **state)
 	event_base_free(base);
 }
 
+/* Probe n times for qname at the responder, as one resolver, with limits; run to the end. */
+static void probe_responder(const struct cs_probe_limits *limits, const char *qname,
+			    struct cs_observation *obs, size_t n)
+{
+	struct cs_engine *eng = NULL;
+	struct cs_error err = { 0 };
+	assert_int_equal(cs_engine_new(R.base, limits, cs_clock_system(), 1, &eng, &err), CS_OK);
+	for (size_t i = 0; i < n; i++) {
+		struct cs_probe_spec spec = { .resolver_index = 0,
+					      .address = "127.0.0.1",
+					      .port = R.port,
+					      .qname = qname,
+					      .qtype = 1 };
+		assert_int_equal(cs_engine_add(eng, &spec, &obs[i], &err), CS_OK);
+	}
+	assert_int_equal(cs_engine_run(eng, &err), CS_OK);
+	cs_engine_free(eng);
+}
+
 static void test_engine_concurrency_one_still_finishes(void **state)
 {
 	(void)state;
@@ -382,24 +403,12 @@ static void test_engine_concurrency_one_still_finishes(void **state)
 						.concurrency = 1,
 						.qps_per_resolver = 50,
 						.qps_total = 0 };
-	struct cs_engine *eng = NULL;
-	struct cs_error err = { 0 };
 	struct cs_observation obs[5];
-	assert_int_equal(cs_engine_new(base, &limits, cs_clock_system(), 1, &eng, &err), CS_OK);
-	for (size_t i = 0; i < 5; i++) {
-		struct cs_probe_spec spec = { .resolver_index = 0,
-					      .address = "127.0.0.1",
-					      .port = R.port,
-					      .qname = "ok.test.",
-					      .qtype = 1 };
-		assert_int_equal(cs_engine_add(eng, &spec, &obs[i], &err), CS_OK);
-	}
-	assert_int_equal(cs_engine_run(eng, &err), CS_OK);
+	probe_responder(&limits, "ok.test.", obs, 5);
 	for (size_t i = 0; i < 5; i++) {
 		assert_int_equal(obs[i].main.outcome, CS_OUTCOME_ANSWER);
 	}
 	assert_int_equal(R.queries_seen, 5);
-	cs_engine_free(eng);
 	responder_down();
 	event_base_free(base);
 }
@@ -544,19 +553,8 @@ static void test_engine_gives_up_a_dead_resolver(void **state)
 	enum {
 		N = 20
 	};
-	struct cs_engine *eng = NULL;
-	struct cs_error err = { 0 };
 	struct cs_observation obs[N];
-	assert_int_equal(cs_engine_new(base, &limits, cs_clock_system(), 1, &eng, &err), CS_OK);
-	for (size_t i = 0; i < N; i++) {
-		struct cs_probe_spec spec = { .resolver_index = 0,
-					      .address = "127.0.0.1",
-					      .port = R.port,
-					      .qname = "silent.test.",
-					      .qtype = 1 };
-		assert_int_equal(cs_engine_add(eng, &spec, &obs[i], &err), CS_OK);
-	}
-	assert_int_equal(cs_engine_run(eng, &err), CS_OK);
+	probe_responder(&limits, "silent.test.", obs, N);
 	size_t unsent = 0;
 	for (size_t i = 0; i < N; i++) {
 		assert_int_equal(obs[i].main.outcome, CS_OUTCOME_TIMEOUT);
@@ -567,7 +565,6 @@ static void test_engine_gives_up_a_dead_resolver(void **state)
 	}
 	assert_true(unsent > 0);
 	assert_int_equal(R.queries_seen, N - unsent);
-	cs_engine_free(eng);
 	responder_down();
 	event_base_free(base);
 }
@@ -587,19 +584,8 @@ static void test_engine_backs_off_on_refused(void **state)
 						.concurrency = 4,
 						.qps_per_resolver = 2,
 						.qps_total = 0 };
-	struct cs_engine *eng = NULL;
-	struct cs_error err = { 0 };
 	struct cs_observation obs[3];
-	assert_int_equal(cs_engine_new(base, &limits, cs_clock_system(), 1, &eng, &err), CS_OK);
-	for (size_t i = 0; i < 3; i++) {
-		struct cs_probe_spec spec = { .resolver_index = 0,
-					      .address = "127.0.0.1",
-					      .port = R.port,
-					      .qname = "refused.test.",
-					      .qtype = 1 };
-		assert_int_equal(cs_engine_add(eng, &spec, &obs[i], &err), CS_OK);
-	}
-	assert_int_equal(cs_engine_run(eng, &err), CS_OK);
+	probe_responder(&limits, "refused.test.", obs, 3);
 	for (size_t i = 0; i < 3; i++) {
 		assert_int_equal(obs[i].main.outcome, CS_OUTCOME_ANSWER);
 		assert_int_equal(obs[i].main.rcode, CS_RCODE_REFUSED);
@@ -607,7 +593,6 @@ static void test_engine_backs_off_on_refused(void **state)
 	assert_int_equal(R.n_refused, 3);
 	assert_true(R.refused_at_ms[1] - R.refused_at_ms[0] < 400);
 	assert_true(R.refused_at_ms[2] - R.refused_at_ms[1] >= 1500);
-	cs_engine_free(eng);
 	responder_down();
 	event_base_free(base);
 }
